@@ -1,0 +1,107 @@
+# ckpt — process checkpoint/restart.  See README.md.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+VERSION := 0.1.0
+
+CC ?= gcc
+PKGS := libprotobuf-c libcap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+	  -fvisibility=hidden -DCKPT_VERSION='"$(VERSION)"' \
+	  -Ilib -I$(BUILD)/proto $(PKG_CFLAGS)
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+LDLIBS += $(PKG_LIBS)
+
+PROTOS := $(wildcard proto/*.proto)
+PB_C := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))
+PB_H := $(PB_C:.c=.h)
+PB_O := $(PB_C:.c=.o)
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_O := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
+LIB_A := $(BUILD)/libckpt.a
+
+CLI_SRC := $(wildcard criu-lite/*.c)
+CLI_O := $(patsubst criu-lite/%.c,$(BUILD)/criu-lite/%.o,$(CLI_SRC))
+CKPT := $(BUILD)/ckpt
+
+# Test programs (the processes that get checkpointed) and cmocka unit tests.
+PROG_SRC := $(wildcard tests/progs/*.c)
+PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(PROG_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+
+.PHONY: all check unit e2e demo bench install deps clean man-check
+all: $(CKPT) $(PROGS) $(UNITS)
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(dir $@)
+	protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
+
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+	$(CC) $(CFLAGS) -Wno-extra -c -o $@ $<
+
+$(BUILD)/lib/%.o: lib/%.c $(PB_H) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/lib/%.o: lib/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_O) $(PB_O) $(patsubst lib/%.S,$(BUILD)/lib/%.o,$(wildcard lib/*.S))
+	ar rcs $@ $^
+
+$(BUILD)/criu-lite/%.o: criu-lite/%.c $(PB_H) $(wildcard lib/*.h criu-lite/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Icriu-lite -c -o $@ $<
+
+$(CKPT): $(CLI_O) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_O) $(LIB_A) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/progs/%.c tests/progs/progs.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -mavx2 -o $@ $< -lm
+
+# Unit tests link the library and the CLI's option parser (not main.c).
+CLI_LIB_O := $(filter-out $(BUILD)/criu-lite/main.o,$(CLI_O))
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_A) $(CLI_LIB_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Icriu-lite -o $@ $< $(CLI_LIB_O) $(LIB_A) $(LDLIBS) -lcmocka
+
+unit: $(UNITS)
+	@tests/run-unit.sh $(UNITS)
+
+e2e: $(CKPT) $(PROGS)
+	@CKPT=$(abspath $(CKPT)) PROGS=$(abspath $(BUILD)/tests) tests/e2e/run.sh
+
+man-check: $(CKPT)
+	@tests/man-check.sh $(CKPT)
+
+# The whole suite; ends with "N passed, N failed".
+check: all
+	@tests/check.sh $(abspath $(BUILD))
+
+demo: $(CKPT) $(PROGS)
+	@CKPT=$(abspath $(CKPT)) PROGS=$(abspath $(BUILD)/tests) scripts/demo.sh
+
+bench: $(CKPT) $(PROGS)
+	@CKPT=$(abspath $(CKPT)) PROGS=$(abspath $(BUILD)/tests) bench/bench.sh
+
+deps:
+	scripts/deps.sh
+
+install: $(CKPT)
+	install -D -m 0755 $(CKPT) $(DESTDIR)$(PREFIX)/sbin/ckpt
+	install -D -m 0644 man/ckpt.8 $(DESTDIR)$(PREFIX)/share/man/man8/ckpt.8
+	install -D -m 0644 man/ckpt-image.5 $(DESTDIR)$(PREFIX)/share/man/man5/ckpt-image.5
+
+clean:
+	rm -rf $(BUILD)

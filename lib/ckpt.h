@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The library's entry points, used by the ckpt program (criu-lite/).
+ * All return >= 0 on success or -errno; the error has been logged once,
+ * with its context, by the function that knew it.
+ */
+#ifndef CKPT_H
+#define CKPT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define CKPT_API __attribute__((visibility("default")))
+
+struct ckpt_dump_opts {
+	pid_t pid;
+	const char *dir;     /* image directory (created; must be absent, empty or a previous image) */
+	bool leave_running;  /* resume the task after the dump instead of killing it */
+	bool shell_job;      /* allow a controlling terminal / outside session */
+};
+
+struct ckpt_restore_opts {
+	const char *dir;
+	bool detached;       /* --restore-detached: return once the task runs */
+	bool shell_job;      /* give terminal fds ckpt's own terminal */
+	const char *pidfile; /* write the restored root pid here */
+};
+
+CKPT_API int ckpt_dump(const struct ckpt_dump_opts *opts);
+
+/*
+ * Restore.  When not detached, waits for the restored task and stores its
+ * wait status in *ret_status (else 0).
+ */
+CKPT_API int ckpt_restore(const struct ckpt_restore_opts *opts, int *ret_status);
+
+/* Report what this kernel offers for checkpoint/restore. */
+CKPT_API int ckpt_check(FILE *out, bool json);
+
+#endif

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Dump orchestration: check, freeze, collect, write, then kill or resume. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "img.h"
+#include "imgdir.h"
+#include "log.h"
+#include "mem.h"
+#include "proc.h"
+#include "ptrace.h"
+#include "source.h"
+#include "util.h"
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Refuse what this version cannot dump, before touching the task. */
+static int check_target(pid_t pid, int procfd)
+{
+	struct ckpt_proc_stat st;
+	int err, n;
+
+	err = ckpt_proc_stat(procfd, &st);
+	if (err) {
+		pr_err("pid %d: %s", pid, strerror(-err));
+		return err;
+	}
+	if (st.flags & PF_KTHREAD) {
+		pr_err("pid %d: is a kernel thread (%s), which cannot be checkpointed", pid, st.comm);
+		return -EPERM;
+	}
+	if (st.state == 'Z' || st.state == 'X') {
+		pr_err("pid %d: is a zombie", pid);
+		return -ESRCH;
+	}
+	if (st.num_threads > 1) {
+		pr_err("pid %d: has %ld threads; multi-threaded processes are not supported yet", pid,
+		       st.num_threads);
+		return -EOPNOTSUPP;
+	}
+	n = ckpt_proc_nr_children(procfd, pid);
+	if (n > 0) {
+		pr_err("pid %d: has %d child process%s; process trees are not supported yet", pid, n,
+		       n > 1 ? "es" : "");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int seize(pid_t pid)
+{
+	int err = ckpt_ptrace_seize(pid, false);
+
+	if (err == -EPERM)
+		pr_err("pid %d: cannot attach with ptrace: Operation not permitted "
+		       "(need the same user and a dumpable process, or CAP_SYS_PTRACE)", pid);
+	else if (err == -ESRCH)
+		pr_err("pid %d: No such process", pid);
+	else if (err)
+		pr_err("pid %d: cannot attach with ptrace: %s", pid, strerror(-err));
+	return err;
+}
+
+static int write_pages(struct ckpt_source *src, struct ckpt_task *t, int dirfd)
+{
+	char name[64];
+	int fd, err;
+
+	snprintf(name, sizeof(name), "pages-%d.img", t->pid);
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s: cannot create: %s", name, strerror(errno));
+		return err;
+	}
+	err = ckpt_img_pages_hdr_write(fd);
+	if (!err)
+		err = ckpt_mem_dump(src, &t->mm, fd);
+	if (!err && fdatasync(fd)) {
+		err = -errno;
+		pr_err("%s: %s", name, strerror(errno));
+	}
+	close(fd);
+	return err;
+}
+
+static int collect(struct ckpt_source *src, struct ckpt_task *t)
+{
+	int err;
+
+	t->threads = calloc(1, sizeof(*t->threads));
+	if (!t->threads)
+		return -ENOMEM;
+	t->n_threads = 1;
+	/* Registers first: the parasite below runs on the task's own. */
+	err = src->ops->thread(src, src->pid, &t->threads[0]);
+	if (!err)
+		err = src->ops->fds(src, t);
+	if (!err)
+		err = src->ops->task(src, t);
+	if (!err)
+		err = src->ops->mm(src, &t->mm);
+	return err;
+}
+
+static void finish_task(pid_t pid, bool leave_running)
+{
+	int status, i;
+
+	if (leave_running) {
+		if (ckpt_ptrace_detach(pid))
+			pr_warn("pid %d: detach: %s", pid, strerror(errno));
+		return;
+	}
+	kill(pid, SIGKILL);
+	/* As its tracer we see it die; its parent reaps it. */
+	while (waitpid(pid, &status, __WALL) >= 0 && !WIFEXITED(status) && !WIFSIGNALED(status))
+		;
+	/* Wait (a little) for the reaping, so the PID is free for a restore. */
+	for (i = 0; i < 600 && !kill(pid, 0); i++)
+		usleep(5000);
+	if (!kill(pid, 0))
+		pr_warn("pid %d: killed, but its parent has not reaped it yet", pid);
+}
+
+int ckpt_dump(const struct ckpt_dump_opts *o)
+{
+	struct ckpt_source src = { .ops = &ckpt_src_ptrace, .pid = o->pid, .shell_job = o->shell_job };
+	struct ckpt_inventory inv = { .img_version = CKPT_IMG_VERSION };
+	struct ckpt_task task = { 0 };
+	struct ckpt_imgdir dir;
+	uint64_t t_freeze, t_end;
+	struct utsname un;
+	int pidfd, err;
+
+	if (o->pid == getpid()) {
+		pr_err("pid %d: is ckpt itself", o->pid);
+		return -EINVAL;
+	}
+	/* A pidfd pins the process: a recycled PID cannot redirect us. */
+	pidfd = syscall(SYS_pidfd_open, o->pid, 0);
+	if (pidfd < 0) {
+		err = -errno;
+		pr_err("pid %d: %s", o->pid, strerror(errno));
+		return err;
+	}
+	err = ckpt_proc_open(o->pid, &src.procfd);
+	if (err) {
+		pr_err("pid %d: %s", o->pid, strerror(-err));
+		goto out_pidfd;
+	}
+	err = check_target(o->pid, src.procfd);
+	if (err)
+		goto out_procfd;
+	err = seize(o->pid);
+	if (err)
+		goto out_procfd;
+	t_freeze = now_ns(CLOCK_MONOTONIC);
+	err = ckpt_ptrace_freeze(o->pid);
+	if (err) {
+		pr_err("pid %d: cannot stop it: %s", o->pid, strerror(-err));
+		goto out_detach;
+	}
+	/* Re-check now that it cannot change under us. */
+	err = check_target(o->pid, src.procfd);
+	if (err)
+		goto out_detach;
+	err = src.ops->open(&src);
+	if (err)
+		goto out_detach;
+	err = collect(&src, &task);
+	if (err)
+		goto out_close;
+	err = ckpt_imgdir_begin(o->dir, &dir);
+	if (err)
+		goto out_close;
+	err = write_pages(&src, &task, dir.dirfd);
+	if (err)
+		goto out_abort;
+	err = ckpt_img_write_task(dir.dirfd, &task);
+	if (err)
+		goto out_abort;
+	uname(&un);
+	inv.tool_version = CKPT_VERSION;
+	inv.kernel = un.release;
+	inv.arch = un.machine;
+	inv.root_pid = o->pid;
+	inv.n_tasks = 1;
+	inv.dump_time_ns = now_ns(CLOCK_REALTIME);
+	inv.shell_job = o->shell_job;
+	err = ckpt_img_write_inventory(dir.dirfd, &inv);
+	if (err)
+		goto out_abort;
+	err = ckpt_imgdir_commit(&dir);
+	if (err)
+		goto out_abort;
+	src.ops->close(&src);
+	finish_task(o->pid, o->leave_running);
+	t_end = now_ns(CLOCK_MONOTONIC);
+	pr_info("pid %d: dumped %" PRIu64 " pages in %zu runs; frozen for %.1f ms", o->pid,
+		task.mm.nr_pages, task.mm.n_pagemap, (t_end - t_freeze) / 1e6);
+	goto out_free;
+
+out_abort:
+	ckpt_imgdir_abort(&dir);
+out_close:
+	src.ops->close(&src);
+out_detach:
+	/* Nothing was changed: let it run on as it was. */
+	ckpt_ptrace_detach(o->pid);
+out_free:
+	ckpt_task_free(&task);
+out_procfd:
+	close(src.procfd);
+out_pidfd:
+	close(pidfd);
+	return err;
+}

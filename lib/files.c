@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+
+static bool is_tty_rdev(dev_t rdev)
+{
+	unsigned int maj = major(rdev), min = minor(rdev);
+
+	return (maj >= 136 && maj <= 143) || maj == 4 || (maj == 5 && min <= 2);
+}
+
+const char *ckpt_fd_type_name(const char *link, mode_t mode, char *buf, size_t len)
+{
+	if (!strncmp(link, "anon_inode:", 11)) {
+		const char *n = link + 11;
+		size_t l = strlen(n);
+
+		if (*n == '[' && l > 2)
+			snprintf(buf, len, "%.*s", (int)(l - 2), n + 1);
+		else
+			snprintf(buf, len, "%s", n);
+		return buf;
+	}
+	if (!strncmp(link, "/memfd:", 7))
+		return "memfd";
+	switch (mode & S_IFMT) {
+	case S_IFIFO:
+		return strncmp(link, "pipe:", 5) ? "fifo" : "pipe";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
+	case S_IFDIR:
+		return "directory";
+	case S_IFREG:
+		return "regular file";
+	default:
+		return "unknown";
+	}
+}
+
+static void set_id(struct ckpt_file_id *id, const struct stat *st)
+{
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mode = st->st_mode;
+}
+
+int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struct stat *st,
+		     bool shell_job)
+{
+	char tbuf[64];
+	struct stat pst;
+
+	f->path = strdup(link);
+	if (!f->path)
+		return -ENOMEM;
+	set_id(&f->file, st);
+	if (!strncmp(link, "anon_inode:", 11) || !strncmp(link, "/memfd:", 7))
+		goto unsupported;
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+		if (link[0] != '/')
+			goto unsupported;
+		if (stat(link, &pst) || pst.st_dev != st->st_dev || pst.st_ino != st->st_ino) {
+			pr_err("pid %d fd %d: %s: the file was deleted or replaced (not supported yet)",
+			       pid, f->fd, link);
+			return -EOPNOTSUPP;
+		}
+		f->kind = CKPT_FD_REG;
+		return 0;
+	case S_IFCHR:
+		f->rdev = st->st_rdev;
+		if (st->st_rdev == makedev(1, 3)) {
+			f->kind = CKPT_FD_DEVNULL;
+			return 0;
+		}
+		if (is_tty_rdev(st->st_rdev)) {
+			if (!shell_job) {
+				pr_err("pid %d fd %d: terminal %s; use --shell-job to dump a shell job",
+				       pid, f->fd, link);
+				return -EOPNOTSUPP;
+			}
+			f->kind = CKPT_FD_TTY;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+unsupported:
+	pr_err("pid %d fd %d: unsupported type %s (%s)", pid, f->fd,
+	       ckpt_fd_type_name(link, st->st_mode, tbuf, sizeof(tbuf)), link);
+	return -EOPNOTSUPP;
+}
+
+static int fd_cmp(const void *a, const void *b)
+{
+	return ((const struct ckpt_fd *)a)->fd - ((const struct ckpt_fd *)b)->fd;
+}
+
+static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckpt_fd *f)
+{
+	char path[64], *link = NULL, *info = NULL;
+	struct stat st;
+	int err;
+
+	f->fd = fd;
+	snprintf(path, sizeof(path), "fd/%d", fd);
+	err = ckpt_readlink(procfd, path, &link);
+	if (err)
+		goto fail;
+	if (fstatat(procfd, path, &st, 0)) {
+		err = -errno;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "fdinfo/%d", fd);
+	err = ckpt_read_file(procfd, path, &info, NULL);
+	if (err)
+		goto fail;
+	err = ckpt_proc_parse_fdinfo(info, &f->pos, &f->flags);
+	if (err)
+		goto fail;
+	f->fd_flags = (f->flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	f->flags &= ~O_CLOEXEC;
+	err = ckpt_fd_classify(pid, f, link, &st, shell_job);
+	free(link);
+	free(info);
+	return err;
+fail:
+	if (err != -ENOENT) /* a racing close is fine only before the freeze */
+		pr_err("pid %d fd %d: cannot read its state: %s", pid, fd, strerror(-err));
+	free(link);
+	free(info);
+	return err;
+}
+
+int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *t)
+{
+	size_t cap = 0;
+	struct dirent *de;
+	int dfd, err = 0;
+	DIR *d;
+
+	dfd = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
+		err = -errno;
+		if (dfd >= 0)
+			close(dfd);
+		pr_err("pid %d: cannot list its fds: %s", pid, strerror(-err));
+		return err;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		err = ckpt_grow((void **)&t->fds, &cap, t->n_fds + 1, sizeof(*t->fds));
+		if (err)
+			break;
+		err = collect_one(pid, procfd, atoi(de->d_name), shell_job, &t->fds[t->n_fds]);
+		t->n_fds++;
+		if (err)
+			break;
+	}
+	closedir(d);
+	if (!err)
+		qsort(t->fds, t->n_fds, sizeof(*t->fds), fd_cmp);
+	return err;
+}
+
+int ckpt_file_check(int fd, const char *what, const char *path, const struct ckpt_file_id *id)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		pr_err("%s: %s: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if ((st.st_mode & S_IFMT) != (id->mode & S_IFMT)) {
+		pr_err("%s: %s is no longer the same kind of file", what, path);
+		return -ESTALE;
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != id->size) {
+		pr_err("%s: %s changed size since the dump (was %" PRIu64 " bytes, now %lld)", what,
+		       path, id->size, (long long)st.st_size);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+static int open_one(const struct ckpt_fd *f, int tty_fd)
+{
+	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+	char what[32];
+	int fd, err;
+
+	snprintf(what, sizeof(what), "fd %d", f->fd);
+	switch (f->kind) {
+	case CKPT_FD_DEVNULL:
+		fd = open("/dev/null", flags);
+		break;
+	case CKPT_FD_TTY:
+		if (tty_fd < 0) {
+			pr_err("fd %d: was a terminal; restore with --shell-job from a terminal", f->fd);
+			return -ENOTTY;
+		}
+		fd = fcntl(tty_fd, F_DUPFD_CLOEXEC, 0);
+		break;
+	case CKPT_FD_REG:
+		fd = open(f->path, flags | O_NOCTTY);
+		break;
+	default:
+		pr_err("fd %d: unknown kind %u in the image", f->fd, f->kind);
+		return -EINVAL;
+	}
+	if (fd < 0) {
+		err = -errno;
+		pr_err("fd %d: cannot open %s: %s", f->fd, f->path ? f->path : "", strerror(errno));
+		return err;
+	}
+	if (f->kind == CKPT_FD_REG) {
+		err = ckpt_file_check(fd, what, f->path, &f->file);
+		if (err)
+			goto fail;
+		if (lseek(fd, f->pos, SEEK_SET) < 0 && S_ISREG(f->file.mode)) {
+			err = -errno;
+			pr_err("fd %d: cannot seek %s to %" PRIu64 ": %s", f->fd, f->path, f->pos,
+			       strerror(errno));
+			goto fail;
+		}
+	}
+	if (fd != f->fd) {
+		if (dup3(fd, f->fd, 0) < 0) {
+			err = -errno;
+			pr_err("fd %d: dup: %s", f->fd, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+	}
+	if (fcntl(f->fd, F_SETFD, f->fd_flags) < 0)
+		return -errno;
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+int ckpt_files_restore(const struct ckpt_task *t, int tty_fd)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < t->n_fds; i++) {
+		err = open_one(&t->fds[i], tty_fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}

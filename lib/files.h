@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* File descriptors: collection from /proc and re-opening at restore. */
+#ifndef CKPT_FILES_H
+#define CKPT_FILES_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "state.h"
+
+/*
+ * Classify one fd from its /proc link text and stat.  Fails with
+ * -EOPNOTSUPP and one error naming the fd and its type when unsupported.
+ */
+int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struct stat *st,
+		     bool shell_job);
+/* Human-readable type of an fd from its link and mode ("pipe", "socket", "eventfd"). */
+const char *ckpt_fd_type_name(const char *link, mode_t mode, char *buf, size_t len);
+/* Read the whole fd table of procfd's task. */
+int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *t);
+
+/*
+ * In the restored task (before its memory is replaced): open every fd at its
+ * number with its flags and offset.  tty_fd: a terminal for CKPT_FD_TTY
+ * entries (-1 if none).  Logs one error and returns -errno on failure.
+ */
+int ckpt_files_restore(const struct ckpt_task *t, int tty_fd);
+/* Check that a file still is what the image saw (size, type). */
+int ckpt_file_check(int fd, const char *what, const char *path, const struct ckpt_file_id *id);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Image files.  Every file starts with a 16-byte header
+ *   u32 magic (per kind) | u32 version (CKPT_IMG_VERSION) | u32 flags | u32 reserved
+ * little-endian, then records: u32 length + a packed protobuf message, with
+ * the length capped before anything is allocated (images are untrusted).
+ * The raw pages file has the same header padded to CKPT_PAGES_HDR_SIZE; the
+ * page data that follows is page aligned.
+ *
+ * File names inside an image directory:
+ *   inventory.img, core-PID.img, mm-PID.img, files-PID.img,
+ *   pagemap-PID.img, pages-PID.img
+ *
+ * All functions return >= 0 or -errno, and on failure log one error that
+ * names the file ("core-412.img: truncated record at offset 96").
+ */
+#ifndef CKPT_IMG_H
+#define CKPT_IMG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "state.h"
+
+#define CKPT_PAGES_HDR_SIZE 4096
+#define CKPT_IMG_MAX_RECORD (64u << 20) /* largest record accepted */
+
+/* Write the inventory last: temp file, fsync, rename.  */
+int ckpt_img_write_inventory(int dirfd, const struct ckpt_inventory *inv);
+int ckpt_img_read_inventory(int dirfd, struct ckpt_inventory *ret);
+
+/* core-, mm-, files-, pagemap-PID.img for one task (pages file excluded). */
+int ckpt_img_write_task(int dirfd, const struct ckpt_task *t);
+int ckpt_img_read_task(int dirfd, pid_t pid, struct ckpt_task *ret);
+
+/* pages-PID.img header */
+int ckpt_img_pages_hdr_write(int fd);
+int ckpt_img_pages_hdr_check(int fd, const char *name);
+
+/* Decode every image of a directory, as text or JSON (one print path). */
+int ckpt_show(int dirfd, const char *dirname, bool json, FILE *out);
+
+#endif

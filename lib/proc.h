@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Parsers for /proc/PID files.  procfd is an O_PATH|O_DIRECTORY fd of /proc/PID. */
+#ifndef CKPT_PROC_H
+#define CKPT_PROC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "state.h"
+
+#define PF_KTHREAD 0x00200000
+
+struct ckpt_proc_stat {
+	char state;
+	pid_t ppid, pgid, sid;
+	unsigned long flags;
+	long num_threads;
+	uint64_t start_code, end_code, start_stack;
+	uint64_t start_data, end_data, start_brk;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	char comm[CKPT_COMM_LEN];
+};
+
+int ckpt_proc_open(pid_t pid, int *ret_fd);
+/* Parse the text of /proc/PID/stat. */
+int ckpt_proc_parse_stat(const char *buf, struct ckpt_proc_stat *ret);
+int ckpt_proc_stat(int procfd, struct ckpt_proc_stat *ret);
+/* Parse /proc/PID/status into creds and umask. */
+int ckpt_proc_parse_status(const char *buf, struct ckpt_task *t);
+int ckpt_proc_status(int procfd, struct ckpt_task *t);
+/* Parse /proc/PID/smaps into mm->vmas (no file identity yet). */
+int ckpt_proc_parse_smaps(const char *buf, struct ckpt_mm *mm);
+int ckpt_proc_vmas(int procfd, struct ckpt_mm *mm);
+int ckpt_proc_auxv(int procfd, struct ckpt_mm *mm);
+/* Parse "pos:" and "flags:" of /proc/PID/fdinfo/N. */
+int ckpt_proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);
+/* Number of children of the thread tid of pid (from .../children). */
+int ckpt_proc_nr_children(int procfd, pid_t tid);
+
+#endif

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <elf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "ptrace.h"
+#include "util.h"
+
+#ifndef PTRACE_GETSIGMASK
+#define PTRACE_GETSIGMASK 0x420a
+#define PTRACE_SETSIGMASK 0x420b
+#endif
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+#define XSAVE_MAX (64 * 1024)
+
+int ckpt_ptrace_seize(pid_t pid, bool exitkill)
+{
+	long opts = PTRACE_O_TRACESYSGOOD | (exitkill ? PTRACE_O_EXITKILL : 0);
+
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts))
+		return -errno;
+	return 0;
+}
+
+int ckpt_ptrace_wait(pid_t pid, int *ret_status)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, __WALL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		break;
+	}
+	*ret_status = status;
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		return -ESRCH;
+	return 0;
+}
+
+int ckpt_ptrace_freeze(pid_t pid)
+{
+	int status, err;
+
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL))
+		return -errno;
+	for (;;) {
+		err = ckpt_ptrace_wait(pid, &status);
+		if (err)
+			return err;
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal arrived first: let it through, the interrupt stays pending. */
+		pr_debug("pid %d: signal %d during freeze, delivering", pid, WSTOPSIG(status));
+		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(status)))
+			return -errno;
+	}
+}
+
+int ckpt_ptrace_detach(pid_t pid)
+{
+	if (ptrace(PTRACE_DETACH, pid, NULL, NULL))
+		return -errno;
+	return 0;
+}
+
+static int peek_siginfo(pid_t tid, bool shared, struct ckpt_sigqueue *q)
+{
+	struct __ptrace_peeksiginfo_args a = { .flags = shared ? PTRACE_PEEKSIGINFO_SHARED : 0 };
+	struct ckpt_siginfo buf[32];
+
+	for (;;) {
+		struct ckpt_siginfo *n;
+		long got;
+
+		a.off = q->n;
+		a.nr = ARRAY_SIZE(buf);
+		got = ptrace(PTRACE_PEEKSIGINFO, tid, &a, buf);
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return 0;
+		n = realloc(q->info, (q->n + got) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		q->info = n;
+		memcpy(q->info + q->n, buf, got * sizeof(*n));
+		q->n += got;
+	}
+}
+
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+struct rseq_conf {
+	uint64_t rseq_abi_pointer;
+	uint32_t rseq_abi_size;
+	uint32_t signature;
+	uint32_t flags;
+	uint32_t pad;
+};
+
+static int get_rseq(pid_t tid, struct ckpt_thread *th)
+{
+	struct rseq_conf c = { 0 };
+	long n = ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, (void *)sizeof(c), &c);
+
+	if (n < 0)
+		return errno == EIO || errno == EINVAL ? 0 : -errno; /* kernel without it */
+	th->rseq_ptr = c.rseq_abi_pointer;
+	th->rseq_len = c.rseq_abi_pointer ? c.rseq_abi_size : 0;
+	th->rseq_sig = c.signature;
+	return 0;
+}
+
+int ckpt_ptrace_get_thread(pid_t tid, struct ckpt_thread *th)
+{
+	struct iovec iov;
+	int err;
+
+	th->tid = tid;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &th->regs))
+		return -errno;
+	th->xsave = malloc(XSAVE_MAX);
+	if (!th->xsave)
+		return -ENOMEM;
+	iov.iov_base = th->xsave;
+	iov.iov_len = XSAVE_MAX;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE, &iov))
+		return -errno;
+	th->xsave_size = iov.iov_len;
+	if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(th->sigmask), &th->sigmask))
+		return -errno;
+	err = peek_siginfo(tid, false, &th->pending);
+	if (err)
+		return err;
+	return get_rseq(tid, th);
+}
+
+int ckpt_ptrace_get_shared_pending(pid_t pid, struct ckpt_sigqueue *q)
+{
+	return peek_siginfo(pid, true, q);
+}
+
+void ckpt_regs_fixup_restart(struct user_regs_struct *r, bool same_task)
+{
+	if ((long)r->orig_rax < 0)
+		return;
+	switch ((long)r->rax) {
+	case -ERESTART_RESTARTBLOCK:
+		r->rax = same_task ? SYS_restart_syscall : r->orig_rax;
+		r->rip -= 2;
+		break;
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+		r->rax = r->orig_rax;
+		r->rip -= 2;
+		break;
+	default:
+		break;
+	}
+	r->orig_rax = -1;
+}
+
+int ckpt_ptrace_set_thread(pid_t tid, const struct ckpt_thread *th, bool same_task)
+{
+	struct user_regs_struct regs = th->regs;
+	uint64_t mask = th->sigmask;
+	struct iovec iov;
+
+	if (th->xsave_size) {
+		iov.iov_base = th->xsave;
+		iov.iov_len = th->xsave_size;
+		if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE, &iov))
+			return -errno;
+	}
+	ckpt_regs_fixup_restart(&regs, same_task);
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &regs))
+		return -errno;
+	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(mask), &mask))
+		return -errno;
+	return 0;
+}
+
+int ckpt_inject_init(struct ckpt_inject *in, pid_t pid, uint64_t syscall_ip)
+{
+	in->pid = pid;
+	in->ip = syscall_ip;
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &in->base))
+		return -errno;
+	return 0;
+}
+
+/* Resume with PTRACE_SYSCALL and wait for the next syscall stop. */
+static int to_syscall_stop(pid_t pid)
+{
+	int status, err;
+
+	if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL))
+		return -errno;
+	err = ckpt_ptrace_wait(pid, &status);
+	if (err)
+		return err;
+	if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))
+		return 0;
+	pr_debug("pid %d: unexpected stop 0x%x during syscall injection", pid, status);
+	return -EINTR;
+}
+
+int ckpt_inject(struct ckpt_inject *in, long nr, uint64_t a1, uint64_t a2, uint64_t a3,
+		uint64_t a4, uint64_t a5, uint64_t a6, long *ret_val)
+{
+	struct user_regs_struct r = in->base;
+	int err;
+
+	r.rip = in->ip;
+	r.rax = nr;
+	r.orig_rax = -1;
+	r.rdi = a1;
+	r.rsi = a2;
+	r.rdx = a3;
+	r.r10 = a4;
+	r.r8 = a5;
+	r.r9 = a6;
+	if (ptrace(PTRACE_SETREGS, in->pid, NULL, &r))
+		return -errno;
+	err = to_syscall_stop(in->pid); /* entry */
+	if (err)
+		return err;
+	err = to_syscall_stop(in->pid); /* exit */
+	if (err)
+		return err;
+	if (ptrace(PTRACE_GETREGS, in->pid, NULL, &r))
+		return -errno;
+	*ret_val = (long)r.rax;
+	pr_debug("pid %d: injected syscall %ld = %ld", in->pid, nr, (long)r.rax);
+	return 0;
+}
+
+int ckpt_vm_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec l = { (void *)buf, len }, r = { (void *)addr, len };
+	ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int ckpt_vm_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len }, r = { (void *)addr, len };
+	ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Restore orchestration: read and check images, create the task, hand over to the restorer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "files.h"
+#include "img.h"
+#include "imgdir.h"
+#include "log.h"
+#include "ptrace.h"
+#include "restorer.h"
+#include "util.h"
+
+struct rst_ctx {
+	const struct ckpt_restore_opts *o;
+	struct ckpt_task t;
+	struct ckpt_restore_fds fds;
+	int tty_fd;
+	int err_fd; /* the child reports errors here once its own fds are replaced */
+	int go[2];
+};
+
+static int child_err_fd = -1;
+
+static void child_log(enum ckpt_log_level level, const char *file, int line, const char *msg)
+{
+	char buf[1200];
+	int n;
+
+	if (level > CKPT_LOG_WARN && level > ckpt_log_get_level())
+		return;
+	n = snprintf(buf, sizeof(buf), "ckpt: %s%s\n", level == CKPT_LOG_WARN ? "warning: " : "", msg);
+	if (write(child_err_fd, buf, MIN((size_t)n, sizeof(buf) - 1)) < 0)
+		return;
+}
+
+/* fd >= base, close-on-exec; the original is closed. */
+static int move_up(int *fd, int base)
+{
+	int nfd;
+
+	if (*fd < 0)
+		return 0;
+	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, base);
+	if (nfd < 0)
+		return -errno;
+	close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
+static int open_checked(const char *what, const char *path, int flags,
+			const struct ckpt_file_id *id, int *ret)
+{
+	int fd, err;
+
+	if (!path || path[0] != '/') {
+		pr_err("%s: no usable path in the image", what);
+		return -EBADMSG;
+	}
+	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s: cannot open %s: %s", what, path, strerror(errno));
+		return err;
+	}
+	err = ckpt_file_check(fd, what, path, id);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	*ret = fd;
+	return 0;
+}
+
+static int open_helpers(struct rst_ctx *c, int dirfd)
+{
+	const struct ckpt_mm *mm = &c->t.mm;
+	char name[64], what[80];
+	int base = 3, err;
+	size_t i, j;
+
+	for (i = 0; i < c->t.n_fds; i++)
+		base = MAX(base, c->t.fds[i].fd + 1);
+	c->fds.base = base;
+	snprintf(name, sizeof(name), "pages-%d.img", c->t.pid);
+	c->fds.pages = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (c->fds.pages < 0) {
+		err = -errno;
+		pr_err("%s: %s", name, strerror(errno));
+		return err;
+	}
+	err = ckpt_img_pages_hdr_check(c->fds.pages, name);
+	if (err)
+		return err;
+	err = open_checked("executable", mm->exe_path, O_RDONLY, &mm->exe, &c->fds.exe);
+	if (err)
+		return err;
+	c->fds.vma = malloc(MAX(mm->n_vmas, 1) * sizeof(int));
+	if (!c->fds.vma)
+		return -ENOMEM;
+	for (i = 0; i < mm->n_vmas; i++) {
+		const struct ckpt_vma *v = &mm->vmas[i];
+		bool rw = v->kind == CKPT_VMA_FILE_SHARED &&
+			  ((v->prot & PROT_WRITE) || (v->attrs & CKPT_VMA_MAYWRITE));
+
+		c->fds.vma[i] = -1;
+		if (v->kind != CKPT_VMA_FILE_PRIVATE && v->kind != CKPT_VMA_FILE_SHARED)
+			continue;
+		/* Reuse the fd of an earlier mapping of the same file and mode. */
+		for (j = 0; j < i; j++)
+			if (c->fds.vma[j] >= 0 && mm->vmas[j].kind == v->kind &&
+			    !strcmp(mm->vmas[j].path, v->path) && !rw)
+				break;
+		if (j < i) {
+			c->fds.vma[i] = c->fds.vma[j];
+			continue;
+		}
+		snprintf(what, sizeof(what), "mapping %" PRIx64 "-%" PRIx64, v->start, v->end);
+		err = open_checked(what, v->path, rw ? O_RDWR : O_RDONLY, &v->file, &c->fds.vma[i]);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < c->t.n_fds; i++) {
+		if (c->t.fds[i].kind != CKPT_FD_TTY || c->tty_fd >= 0)
+			continue;
+		if (!c->o->shell_job) {
+			pr_err("fd %d: was a terminal; restore it with --shell-job", c->t.fds[i].fd);
+			return -ENOTTY;
+		}
+		for (j = 0; j < 3 && c->tty_fd < 0; j++)
+			if (isatty(j))
+				c->tty_fd = fcntl(j, F_DUPFD_CLOEXEC, 0);
+		if (c->tty_fd < 0)
+			c->tty_fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+		if (c->tty_fd < 0) {
+			pr_err("fd %d: was a terminal, and ckpt has none to give it", c->t.fds[i].fd);
+			return -ENOTTY;
+		}
+	}
+	/* Above every fd of the image, so restoring those cannot clobber ours. */
+	if (move_up(&c->fds.pages, base) || move_up(&c->fds.exe, base) ||
+	    move_up(&c->tty_fd, base))
+		goto fail_move;
+	c->err_fd = fcntl(2, F_DUPFD_CLOEXEC, base);
+	for (i = 0; i < mm->n_vmas; i++) {
+		int old = c->fds.vma[i];
+
+		if (old < 0 || old >= base)
+			continue;
+		if (move_up(&c->fds.vma[i], base))
+			goto fail_move;
+		for (j = i + 1; j < mm->n_vmas; j++)
+			if (c->fds.vma[j] == old)
+				c->fds.vma[j] = c->fds.vma[i];
+	}
+	return 0;
+fail_move:
+	err = -errno;
+	pr_err("cannot move helper fds above fd %d: %s", base, strerror(errno));
+	return err;
+}
+
+static void close_helpers(struct rst_ctx *c)
+{
+	size_t i, j;
+
+	if (c->fds.vma)
+		for (i = 0; i < c->t.mm.n_vmas; i++) {
+			if (c->fds.vma[i] < 0)
+				continue;
+			for (j = 0; j < i; j++)
+				if (c->fds.vma[j] == c->fds.vma[i])
+					break;
+			if (j == i)
+				close(c->fds.vma[i]);
+		}
+	free(c->fds.vma);
+	if (c->fds.pages >= 0)
+		close(c->fds.pages);
+	if (c->fds.exe >= 0)
+		close(c->fds.exe);
+	if (c->tty_fd >= 0)
+		close(c->tty_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+}
+
+static const char *const rlimit_names[CKPT_NRLIMITS] = {
+	"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+	"MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+};
+
+static int restore_rlimits(const struct ckpt_task *t)
+{
+	int i;
+
+	for (i = 0; i < CKPT_NRLIMITS; i++) {
+		struct rlimit want = { t->rlimits[i].cur, t->rlimits[i].max }, cur;
+
+		if (getrlimit(i, &cur) || (cur.rlim_cur == want.rlim_cur && cur.rlim_max == want.rlim_max))
+			continue;
+		if (!setrlimit(i, &want))
+			continue;
+		if (errno != EPERM || want.rlim_max <= cur.rlim_max) {
+			pr_err("cannot set RLIMIT_%s: %s", rlimit_names[i], strerror(errno));
+			return -errno;
+		}
+		/* Raising a hard limit needs CAP_SYS_RESOURCE. */
+		want.rlim_max = cur.rlim_max;
+		want.rlim_cur = MIN(want.rlim_cur, cur.rlim_max);
+		if (setrlimit(i, &want))
+			return -errno;
+		pr_warn("RLIMIT_%s: cannot raise the hard limit to %" PRIu64 " without CAP_SYS_RESOURCE, "
+			"keeping %llu", rlimit_names[i], t->rlimits[i].max,
+			(unsigned long long)cur.rlim_max);
+	}
+	return 0;
+}
+
+/* Runs in the new task, still ckpt's code: everything that needs no memory swap. */
+static int child_setup(struct rst_ctx *c)
+{
+	const struct ckpt_task *t = &c->t;
+	int sig, err;
+
+	if (t->sid == t->pid && setsid() < 0) {
+		pr_err("setsid: %s", strerror(errno));
+		return -errno;
+	}
+	if (t->sid != t->pid && t->pgid == t->pid && setpgid(0, 0)) {
+		pr_err("setpgid: %s", strerror(errno));
+		return -errno;
+	}
+	if (syscall(SYS_close_range, 0, c->fds.base - 1, 0) < 0)
+		return -errno;
+	err = ckpt_files_restore(t, c->tty_fd);
+	if (err)
+		return err;
+	umask(t->umask);
+	if (t->root && strcmp(t->root, "/") && chroot(t->root)) {
+		pr_err("chroot %s: %s", t->root, strerror(errno));
+		return -errno;
+	}
+	if (chdir(t->cwd)) {
+		pr_err("cannot enter the working directory %s: %s", t->cwd, strerror(errno));
+		return -errno;
+	}
+	if (personality(t->personality) < 0) {
+		pr_err("personality 0x%x: %s", t->personality, strerror(errno));
+		return -errno;
+	}
+	prctl(PR_SET_NAME, t->comm, 0, 0, 0);
+	for (sig = 1; sig <= CKPT_NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* The kernel's own layout; handler addresses are the task's. */
+		if (syscall(SYS_rt_sigaction, sig, &t->sigactions[sig - 1], NULL, 8)) {
+			pr_err("signal %d: cannot set its action: %s", sig, strerror(errno));
+			return -errno;
+		}
+	}
+	return restore_rlimits(t);
+}
+
+/*
+ * glibc registered rseq for ckpt's thread, and the child inherited that:
+ * the kernel would write into ckpt's TLS after the memory swap.  Drop it.
+ */
+extern const ptrdiff_t __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+#define RSEQ_SIG 0x53053053
+#define RSEQ_FLAG_UNREGISTER 1
+
+static int rseq_unregister(void)
+{
+	char *area;
+
+	if (!&__rseq_offset || !&__rseq_size || !__rseq_size)
+		return 0;
+	area = (char *)__builtin_thread_pointer() + __rseq_offset;
+	if (!syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) ||
+	    !syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) || errno == EINVAL)
+		return 0;
+	pr_err("cannot unregister rseq: %s", strerror(errno));
+	return -errno;
+}
+
+static void __attribute__((noreturn)) child_main(struct rst_ctx *c)
+{
+	char go;
+
+	child_err_fd = c->err_fd;
+	ckpt_log_set_fn(child_log);
+	close(c->go[1]);
+	if (read(c->go[0], &go, 1) != 1)
+		_exit(1);
+	if (rseq_unregister() || child_setup(c))
+		_exit(1);
+	/* The parent takes over from this stop. */
+	syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
+	_exit(1);
+}
+
+static int create_task(struct rst_ctx *c, pid_t *ret)
+{
+	pid_t set_tid = c->t.pid;
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&set_tid,
+		.set_tid_size = 1,
+	};
+	sigset_t all, old;
+	long pid;
+	int err;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0)
+		child_main(c);
+	err = -errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		if (err == -EEXIST)
+			pr_err("pid %d: is in use; cannot restore with the same PID", c->t.pid);
+		else if (err == -EPERM)
+			pr_err("pid %d: creating a task with a chosen PID needs CAP_CHECKPOINT_RESTORE",
+			       c->t.pid);
+		else
+			pr_err("pid %d: clone3: %s", c->t.pid, strerror(-err));
+		return err;
+	}
+	*ret = pid;
+	return 0;
+}
+
+static int start_task(struct rst_ctx *c, pid_t *ret)
+{
+	int status, err;
+	pid_t pid;
+
+	if (pipe2(c->go, O_CLOEXEC)) {
+		err = -errno;
+		pr_err("pipe: %s", strerror(errno));
+		return err;
+	}
+	err = create_task(c, &pid);
+	close(c->go[0]);
+	if (err) {
+		close(c->go[1]);
+		return err;
+	}
+	err = ckpt_ptrace_seize(pid, true);
+	if (err) {
+		pr_err("pid %d: cannot trace the new task: %s", pid, strerror(-err));
+		close(c->go[1]);
+		goto fail;
+	}
+	if (write(c->go[1], "g", 1) != 1)
+		err = -errno;
+	close(c->go[1]);
+	if (err)
+		goto fail;
+	err = ckpt_ptrace_wait(pid, &status);
+	if (err) /* it exited: it said why */
+		return -ECANCELED;
+	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
+		pr_err("pid %d: unexpected stop 0x%x of the new task", pid, status);
+		err = -EPROTO;
+		goto fail;
+	}
+	*ret = pid;
+	return 0;
+fail:
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, __WALL);
+	return err;
+}
+
+static int check_inventory(const struct ckpt_inventory *inv)
+{
+	struct utsname un;
+
+	uname(&un);
+	if (inv->arch && strcmp(inv->arch, un.machine)) {
+		pr_err("inventory.img: dumped on %s, this machine is %s", inv->arch, un.machine);
+		return -EXDEV;
+	}
+	if (inv->n_tasks != 1) {
+		pr_err("inventory.img: %u tasks; this version restores one", inv->n_tasks);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fprintf(f, "%d\n", pid) < 0 || fclose(f)) {
+		pr_err("%s: cannot write the pid file: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return -errno;
+	}
+	return 0;
+}
+
+int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
+{
+	struct ckpt_inventory inv = { 0 };
+	struct rst_ctx c = { .o = o, .tty_fd = -1, .err_fd = -1,
+			     .fds = { .pages = -1, .exe = -1 } };
+	int dirfd, status, err;
+	pid_t pid;
+
+	*ret_status = 0;
+	err = ckpt_imgdir_open(o->dir, &dirfd);
+	if (err)
+		return err;
+	err = ckpt_img_read_inventory(dirfd, &inv);
+	if (err)
+		goto out_dir;
+	err = check_inventory(&inv);
+	if (err)
+		goto out_inv;
+	err = ckpt_img_read_task(dirfd, inv.root_pid, &c.t);
+	if (err)
+		goto out_inv;
+	if (c.t.n_threads != 1) {
+		pr_err("core-%d.img: %zu threads; this version restores one", c.t.pid, c.t.n_threads);
+		err = -EOPNOTSUPP;
+		goto out_task;
+	}
+	err = open_helpers(&c, dirfd);
+	if (err)
+		goto out_helpers;
+	err = start_task(&c, &pid);
+	if (err)
+		goto out_helpers;
+	err = ckpt_restorer_run(pid, &c.t, &c.fds);
+	if (err) {
+		/* Nothing half-restored stays behind. */
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, __WALL);
+		goto out_helpers;
+	}
+	close_helpers(&c);
+	c.fds.vma = NULL;
+	if (o->pidfile)
+		write_pidfile(o->pidfile, pid);
+	pr_info("pid %d: restored", pid);
+	if (!o->detached) {
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR) {
+				err = -errno;
+				goto out_task;
+			}
+		*ret_status = status;
+	}
+	goto out_task;
+out_helpers:
+	close_helpers(&c);
+out_task:
+	ckpt_task_free(&c.t);
+out_inv:
+	ckpt_inventory_free(&inv);
+out_dir:
+	close(dirfd);
+	return err;
+}

@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parent side of restore: drives the stopped child with injected syscalls.
+ * The child starts as a copy of ckpt; we map a small "inject area" where
+ * neither ckpt nor the image has anything, put a `syscall` instruction there,
+ * unmap everything else but the kernel's vdso/vvar, move those to where the
+ * image had them, map and fill the image's VMAs, set the mm fields, signals
+ * and credentials, drop the inject area and load the saved registers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <linux/prctl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mem.h"
+#include "proc.h"
+#include "ptrace.h"
+#include "restorer.h"
+#include "util.h"
+
+/* ckpt's own `syscall` instruction: the child is a copy, so it has it too. */
+__asm__(".pushsection .text\n"
+	".globl ckpt_syscall_insn\n"
+	".type ckpt_syscall_insn, @function\n"
+	"ckpt_syscall_insn:\n"
+	"  syscall\n"
+	"  int3\n"
+	".popsection\n");
+extern char ckpt_syscall_insn[];
+
+#define AREA_SIZE (64 * 1024UL)
+#define SCRATCH_OFF PAGE_SIZE
+#define MAX_IOV 1024
+#define TASK_SIZE_MAX 0x7ffffffff000ULL
+#define MMAP_MIN 0x10000ULL
+
+struct rst {
+	pid_t pid;
+	const struct ckpt_task *t;
+	const struct ckpt_restore_fds *fds;
+	struct ckpt_inject in;
+	uint64_t area;
+	struct ckpt_vma *cur; /* the child's own layout */
+	size_t n_cur;
+};
+
+#define SCRATCH(r) ((r)->area + SCRATCH_OFF)
+
+static int inj(struct rst *r, const char *what, long nr, uint64_t a1, uint64_t a2, uint64_t a3,
+	       uint64_t a4, uint64_t a5, uint64_t a6, long *ret)
+{
+	long v;
+	int err = ckpt_inject(&r->in, nr, a1, a2, a3, a4, a5, a6, &v);
+
+	if (err) {
+		pr_err("pid %d: restore stopped while running %s: %s", r->pid, what, strerror(-err));
+		return err;
+	}
+	if (v < 0 && v > -4096) {
+		pr_err("pid %d: %s: %s", r->pid, what, strerror((int)-v));
+		return (int)v;
+	}
+	if (ret)
+		*ret = v;
+	return 0;
+}
+
+/* Lowest free range of len bytes that avoids the image, ckpt's layout and `also`. */
+static int find_hole(struct rst *r, uint64_t len, uint64_t also_s, uint64_t also_e,
+		     uint64_t *ret)
+{
+	const struct ckpt_mm *mm = &r->t->mm;
+	uint64_t cand = 0x100000000ULL; /* stay clear of low, brk-ish addresses */
+	int tries;
+
+	for (tries = 0; tries < 4096; tries++) {
+		size_t i;
+		uint64_t bump = 0;
+
+		if (cand + len > TASK_SIZE_MAX)
+			break;
+		for (i = 0; i < mm->n_vmas; i++)
+			if (cand < mm->vmas[i].end && mm->vmas[i].start < cand + len)
+				bump = MAX(bump, mm->vmas[i].end);
+		for (i = 0; i < r->n_cur; i++)
+			if (cand < r->cur[i].end && r->cur[i].start < cand + len)
+				bump = MAX(bump, r->cur[i].end);
+		if (cand < also_e && also_s < cand + len)
+			bump = MAX(bump, also_e);
+		if (!bump) {
+			*ret = cand;
+			return 0;
+		}
+		cand = PAGE_ALIGN(bump) + PAGE_SIZE;
+	}
+	pr_err("pid %d: no free address range for the restorer", r->pid);
+	return -ENOMEM;
+}
+
+static void free_layout(struct rst *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_cur; i++) {
+		free(r->cur[i].path);
+		free(r->cur[i].name);
+	}
+	free(r->cur);
+}
+
+static int read_child_layout(struct rst *r)
+{
+	struct ckpt_mm mm = { 0 };
+	int procfd, err;
+
+	err = ckpt_proc_open(r->pid, &procfd);
+	if (err)
+		return err;
+	err = ckpt_proc_vmas(procfd, &mm);
+	close(procfd);
+	if (err) {
+		pr_err("pid %d: cannot read the restorer's own layout: %s", r->pid, strerror(-err));
+		return err;
+	}
+	r->cur = mm.vmas;
+	r->n_cur = mm.n_vmas;
+	return 0;
+}
+
+static int setup_area(struct rst *r)
+{
+	static const uint8_t code[] = { 0x0f, 0x05, 0xcc, 0xcc }; /* syscall; int3 */
+	long addr;
+	int err;
+
+	err = find_hole(r, AREA_SIZE, 0, 0, &r->area);
+	if (err)
+		return err;
+	err = inj(r, "mmap of the restorer area", SYS_mmap, r->area, AREA_SIZE,
+		  PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		  -1, 0, &addr);
+	if (err)
+		return err;
+	err = ckpt_vm_write(r->pid, r->area, code, sizeof(code));
+	if (err) {
+		pr_err("pid %d: cannot write the restorer area: %s", r->pid, strerror(-err));
+		return err;
+	}
+	r->in.ip = r->area;
+	return 0;
+}
+
+/* Unmap everything of ckpt's in the child but the area and the kernel's special mappings. */
+static int unmap_ckpt(struct rst *r)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < r->n_cur; i++) {
+		const struct ckpt_vma *v = &r->cur[i];
+
+		if (ckpt_vma_is_special(v) || v->start == r->area)
+			continue;
+		err = inj(r, "munmap", SYS_munmap, v->start, v->end - v->start, 0, 0, 0, 0, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static const struct ckpt_vma *find_kind(const struct ckpt_vma *v, size_t n, uint32_t kind)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].kind == kind)
+			return &v[i];
+	return NULL;
+}
+
+/* Put this kernel's vvar/vvar_vclock/vdso where the image had them. */
+static int place_vdso(struct rst *r)
+{
+	static const uint32_t kinds[] = { CKPT_VMA_VVAR, CKPT_VMA_VVAR_VCLOCK, CKPT_VMA_VDSO };
+	const struct ckpt_mm *mm = &r->t->mm;
+	uint64_t tmp[3] = { 0 }, span = 0, base;
+	size_t k;
+	int err;
+
+	for (k = 0; k < 3; k++) {
+		const struct ckpt_vma *want = find_kind(mm->vmas, mm->n_vmas, kinds[k]);
+		const struct ckpt_vma *have = find_kind(r->cur, r->n_cur, kinds[k]);
+
+		if (!have)
+			continue;
+		if (!want) {
+			err = inj(r, "munmap of an unused vdso part", SYS_munmap, have->start,
+				  have->end - have->start, 0, 0, 0, 0, NULL);
+			if (err)
+				return err;
+			continue;
+		}
+		if (want->end - want->start != have->end - have->start) {
+			pr_err("pid %d: the image's %s is %" PRIu64 " bytes, this kernel's is %" PRIu64
+			       "; restoring on another kernel is not supported yet",
+			       r->pid, want->name ? want->name : "vdso", want->end - want->start,
+			       have->end - have->start);
+			return -EOPNOTSUPP;
+		}
+		span += have->end - have->start + PAGE_SIZE;
+	}
+	for (k = 0; k < 3; k++)
+		if (find_kind(mm->vmas, mm->n_vmas, kinds[k]) && !find_kind(r->cur, r->n_cur, kinds[k])) {
+			pr_err("pid %d: the image has a vdso part this kernel does not provide", r->pid);
+			return -EOPNOTSUPP;
+		}
+	if (!span)
+		return 0;
+	/* Two steps, through a free range, so old and new places may overlap. */
+	err = find_hole(r, span, r->area, r->area + AREA_SIZE, &base);
+	if (err)
+		return err;
+	for (k = 0; k < 3; k++) {
+		const struct ckpt_vma *want = find_kind(mm->vmas, mm->n_vmas, kinds[k]);
+		const struct ckpt_vma *have = find_kind(r->cur, r->n_cur, kinds[k]);
+		uint64_t len;
+
+		if (!want || !have)
+			continue;
+		len = have->end - have->start;
+		tmp[k] = base;
+		base += len + PAGE_SIZE;
+		err = inj(r, "mremap of the vdso", SYS_mremap, have->start, len, len,
+			  MREMAP_MAYMOVE | MREMAP_FIXED, tmp[k], 0, NULL);
+		if (err)
+			return err;
+	}
+	for (k = 0; k < 3; k++) {
+		const struct ckpt_vma *want = find_kind(mm->vmas, mm->n_vmas, kinds[k]);
+
+		if (!want || !tmp[k])
+			continue;
+		err = inj(r, "mremap of the vdso", SYS_mremap, tmp[k], want->end - want->start,
+			  want->end - want->start, MREMAP_MAYMOVE | MREMAP_FIXED, want->start, 0, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool vma_gets_pages(const struct ckpt_vma *v)
+{
+	return ckpt_vma_has_pages(v);
+}
+
+static int map_vmas(struct rst *r)
+{
+	const struct ckpt_mm *mm = &r->t->mm;
+	size_t i;
+	int err;
+
+	for (i = 0; i < mm->n_vmas; i++) {
+		const struct ckpt_vma *v = &mm->vmas[i];
+		uint64_t prot = v->prot, flags = MAP_FIXED;
+		int64_t fd = -1, off = 0;
+		char what[96];
+
+		if (ckpt_vma_is_special(v))
+			continue;
+		if (vma_gets_pages(v))
+			prot |= PROT_READ | PROT_WRITE;
+		switch (v->kind) {
+		case CKPT_VMA_ANON:
+			flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+			if (v->attrs & CKPT_VMA_GROWSDOWN)
+				flags |= MAP_GROWSDOWN;
+			break;
+		case CKPT_VMA_SHANON:
+			flags |= MAP_SHARED | MAP_ANONYMOUS;
+			break;
+		case CKPT_VMA_FILE_PRIVATE:
+		case CKPT_VMA_FILE_SHARED:
+			flags |= v->kind == CKPT_VMA_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
+			fd = r->fds->vma[i];
+			off = v->pgoff;
+			break;
+		default:
+			pr_err("pid %d: mapping %" PRIx64 ": unknown kind %u in the image", r->pid,
+			       v->start, v->kind);
+			return -EINVAL;
+		}
+		snprintf(what, sizeof(what), "mmap %" PRIx64 "-%" PRIx64 " %s", v->start, v->end,
+			 v->path ? v->path : "");
+		err = inj(r, what, SYS_mmap, v->start, v->end - v->start, prot, flags, fd, off, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static const struct ckpt_vma *vma_of(const struct ckpt_mm *mm, uint64_t s, uint64_t e)
+{
+	size_t i;
+
+	for (i = 0; i < mm->n_vmas; i++)
+		if (mm->vmas[i].start <= s && e <= mm->vmas[i].end)
+			return &mm->vmas[i];
+	return NULL;
+}
+
+static int flush_iov(struct rst *r, struct iovec *iov, int n, uint64_t off, uint64_t bytes)
+{
+	long got;
+	int err;
+
+	if (!n)
+		return 0;
+	err = ckpt_vm_write(r->pid, SCRATCH(r), iov, n * sizeof(*iov));
+	if (err) {
+		pr_err("pid %d: cannot write to the restorer area: %s", r->pid, strerror(-err));
+		return err;
+	}
+	err = inj(r, "reading pages", SYS_preadv, r->fds->pages, SCRATCH(r), n, off, 0, 0, &got);
+	if (err)
+		return err;
+	if ((uint64_t)got != bytes) {
+		pr_err("pages-%d.img: truncated (%ld of %" PRIu64 " bytes at offset %" PRIu64 ")",
+		       r->t->pid, got, bytes, off);
+		return -ENODATA;
+	}
+	return 0;
+}
+
+/* Fill memory straight from the pages file: the child preadv()s it, one copy. */
+static int fill_pages(struct rst *r)
+{
+	const struct ckpt_mm *mm = &r->t->mm;
+	struct iovec iov[MAX_IOV];
+	uint64_t off = 0, bytes = 0;
+	size_t i;
+	int n = 0, err;
+
+	for (i = 0; i < mm->n_pagemap; i++) {
+		const struct ckpt_pagemap_entry *e = &mm->pagemap[i];
+		uint64_t len = e->nr_pages * PAGE_SIZE;
+		const struct ckpt_vma *v = vma_of(mm, e->vaddr, e->vaddr + len);
+
+		if (!v || !vma_gets_pages(v)) {
+			pr_err("pagemap-%d.img: entry %zu at %" PRIx64 " is not in a private or "
+			       "anonymous mapping", r->t->pid, i, e->vaddr);
+			return -EBADMSG;
+		}
+		if (n == MAX_IOV || (n && off + bytes != e->offset) || bytes + len > (1UL << 30)) {
+			err = flush_iov(r, iov, n, off, bytes);
+			if (err)
+				return err;
+			n = 0;
+		}
+		if (!n) {
+			off = e->offset;
+			bytes = 0;
+		}
+		/* A single entry larger than a batch is split. */
+		while (len > (1UL << 30)) {
+			iov[0].iov_base = (void *)(uintptr_t)e->vaddr;
+			iov[0].iov_len = 1UL << 30;
+			err = flush_iov(r, iov, 1, off, 1UL << 30);
+			if (err)
+				return err;
+			off += 1UL << 30;
+			len -= 1UL << 30;
+			(void)0;
+		}
+		iov[n].iov_base = (void *)(uintptr_t)(e->vaddr + e->nr_pages * PAGE_SIZE - len);
+		iov[n].iov_len = len;
+		n++;
+		bytes += len;
+	}
+	return flush_iov(r, iov, n, off, bytes);
+}
+
+static int finish_vmas(struct rst *r)
+{
+	static const struct {
+		uint32_t attr;
+		int advice;
+	} adv[] = {
+		{ CKPT_VMA_DONTFORK, MADV_DONTFORK }, { CKPT_VMA_WIPEONFORK, MADV_WIPEONFORK },
+		{ CKPT_VMA_DONTDUMP, MADV_DONTDUMP }, { CKPT_VMA_HUGEPAGE, MADV_HUGEPAGE },
+		{ CKPT_VMA_NOHUGEPAGE, MADV_NOHUGEPAGE }, { CKPT_VMA_MERGEABLE, MADV_MERGEABLE },
+		{ CKPT_VMA_RANDREAD, MADV_RANDOM }, { CKPT_VMA_SEQREAD, MADV_SEQUENTIAL },
+	};
+	const struct ckpt_mm *mm = &r->t->mm;
+	size_t i, k;
+	int err;
+
+	for (i = 0; i < mm->n_vmas; i++) {
+		const struct ckpt_vma *v = &mm->vmas[i];
+
+		if (ckpt_vma_is_special(v))
+			continue;
+		if (vma_gets_pages(v) && v->prot != (PROT_READ | PROT_WRITE)) {
+			err = inj(r, "mprotect", SYS_mprotect, v->start, v->end - v->start, v->prot, 0,
+				  0, 0, NULL);
+			if (err)
+				return err;
+		}
+		for (k = 0; k < ARRAY_SIZE(adv); k++) {
+			if (!(v->attrs & adv[k].attr))
+				continue;
+			err = inj(r, "madvise", SYS_madvise, v->start, v->end - v->start,
+				  adv[k].advice, 0, 0, 0, NULL);
+			if (err == -EINVAL && adv[k].advice == MADV_MERGEABLE)
+				err = 0; /* no KSM in this kernel */
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int set_mm_fields(struct rst *r)
+{
+	const struct ckpt_mm *mm = &r->t->mm;
+	struct prctl_mm_map map = {
+		.start_code = mm->start_code,
+		.end_code = mm->end_code,
+		.start_data = mm->start_data,
+		.end_data = mm->end_data,
+		.start_brk = mm->start_brk,
+		.brk = mm->brk,
+		.start_stack = mm->start_stack,
+		.arg_start = mm->arg_start,
+		.arg_end = mm->arg_end,
+		.env_start = mm->env_start,
+		.env_end = mm->env_end,
+		.auxv_size = mm->n_auxv * sizeof(uint64_t),
+		.exe_fd = r->fds->exe,
+	};
+	uint64_t auxv_at = SCRATCH(r) + 4096;
+	int err;
+
+	if (map.auxv_size > AREA_SIZE - SCRATCH_OFF - 4096) {
+		pr_err("mm-%d.img: auxv too large", r->t->pid);
+		return -EBADMSG;
+	}
+	map.auxv = (__u64 *)(uintptr_t)auxv_at;
+	err = ckpt_vm_write(r->pid, auxv_at, mm->auxv, map.auxv_size);
+	if (!err)
+		err = ckpt_vm_write(r->pid, SCRATCH(r), &map, sizeof(map));
+	if (err)
+		return err;
+	return inj(r, "prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, SCRATCH(r),
+		   sizeof(map), 0, 0, NULL);
+}
+
+static int queue_signals(struct rst *r, const struct ckpt_sigqueue *q, pid_t tid)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < q->n; i++) {
+		int sig;
+
+		memcpy(&sig, q->info[i].raw, sizeof(sig));
+		if (sig < 1 || sig > CKPT_NSIG) {
+			pr_err("core-%d.img: pending signal %d is invalid", r->t->pid, sig);
+			return -EBADMSG;
+		}
+		err = ckpt_vm_write(r->pid, SCRATCH(r), q->info[i].raw, CKPT_SIGINFO_SIZE);
+		if (err)
+			return err;
+		if (tid)
+			err = inj(r, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, r->pid, tid, sig,
+				  SCRATCH(r), 0, 0, NULL);
+		else
+			err = inj(r, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, r->pid, sig, SCRATCH(r),
+				  0, 0, 0, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Register the task's rseq area again, as its libc expects. */
+static int set_rseq(struct rst *r)
+{
+	const struct ckpt_thread *th = &r->t->threads[0];
+
+	if (!th->rseq_len)
+		return 0;
+	return inj(r, "rseq", SYS_rseq, th->rseq_ptr, th->rseq_len, 0, th->rseq_sig, 0, 0, NULL);
+}
+
+/* Credentials last: after them the child may lack the rights for the rest. */
+static int set_creds(struct rst *r)
+{
+	const struct ckpt_creds *c = &r->t->creds;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	int cap, err;
+
+	for (cap = 0; cap < 64; cap++) {
+		long v;
+
+		if (c->cap_bnd & (1ULL << cap))
+			continue;
+		if (ckpt_inject(&r->in, SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0, 0, &v) || v != 1)
+			continue; /* unknown to this kernel, or already dropped */
+		err = inj(r, "prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
+		if (err)
+			return err;
+	}
+	if (c->n_groups > (AREA_SIZE - SCRATCH_OFF) / 4) {
+		pr_err("core-%d.img: too many supplementary groups", r->t->pid);
+		return -EBADMSG;
+	}
+	err = ckpt_vm_write(r->pid, SCRATCH(r), c->groups, c->n_groups * 4);
+	if (err)
+		return err;
+	err = inj(r, "setgroups", SYS_setgroups, c->n_groups, SCRATCH(r), 0, 0, 0, 0, NULL);
+	if (!err)
+		err = inj(r, "setresgid", SYS_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
+	if (!err)
+		err = inj(r, "setfsgid", SYS_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
+	if (!err)
+		err = inj(r, "prctl(PR_SET_KEEPCAPS)", SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0, 0, NULL);
+	if (!err)
+		err = inj(r, "setresuid", SYS_setresuid, c->uid, c->euid, c->suid, 0, 0, 0, NULL);
+	if (!err)
+		err = inj(r, "setfsuid", SYS_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
+	if (err)
+		return err;
+	data[0].effective = (uint32_t)c->cap_eff;
+	data[1].effective = (uint32_t)(c->cap_eff >> 32);
+	data[0].permitted = (uint32_t)c->cap_prm;
+	data[1].permitted = (uint32_t)(c->cap_prm >> 32);
+	data[0].inheritable = (uint32_t)c->cap_inh;
+	data[1].inheritable = (uint32_t)(c->cap_inh >> 32);
+	err = ckpt_vm_write(r->pid, SCRATCH(r), &hdr, sizeof(hdr));
+	if (!err)
+		err = ckpt_vm_write(r->pid, SCRATCH(r) + 64, data, sizeof(data));
+	if (!err)
+		err = inj(r, "capset", SYS_capset, SCRATCH(r), SCRATCH(r) + 64, 0, 0, 0, 0, NULL);
+	for (cap = 0; !err && cap < 64; cap++)
+		if (c->cap_amb & (1ULL << cap))
+			err = inj(r, "prctl(PR_CAP_AMBIENT_RAISE)", SYS_prctl, PR_CAP_AMBIENT,
+				  PR_CAP_AMBIENT_RAISE, cap, 0, 0, 0, NULL);
+	if (!err && !(c->securebits & (1 << 4 /* SECURE_KEEP_CAPS */)))
+		err = inj(r, "prctl(PR_SET_KEEPCAPS)", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0, NULL);
+	if (!err && c->no_new_privs)
+		err = inj(r, "prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0,
+			  0, NULL);
+	return err;
+}
+
+/* The last injected call removes the area the syscall instruction lives in. */
+static int drop_area_and_load_regs(struct rst *r)
+{
+	const struct ckpt_thread *th = &r->t->threads[0];
+	int err;
+
+	err = inj(r, "close_range", SYS_close_range, r->fds->base, ~0U, 0, 0, 0, 0, NULL);
+	if (err)
+		return err;
+	err = inj(r, "munmap of the restorer area", SYS_munmap, r->area, AREA_SIZE, 0, 0, 0, 0, NULL);
+	if (err)
+		return err;
+	err = ckpt_ptrace_set_thread(r->pid, th, false);
+	if (err) {
+		pr_err("pid %d: cannot load the saved registers: %s", r->pid, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds)
+{
+	struct rst r = { .pid = child, .t = t, .fds = fds };
+	int err;
+
+	err = ckpt_inject_init(&r.in, child, (uintptr_t)ckpt_syscall_insn);
+	if (err) {
+		pr_err("pid %d: cannot read the restorer's registers: %s", child, strerror(-err));
+		return err;
+	}
+	err = read_child_layout(&r);
+	if (!err)
+		err = setup_area(&r);
+	if (!err)
+		err = unmap_ckpt(&r);
+	if (!err)
+		err = place_vdso(&r);
+	if (!err)
+		err = map_vmas(&r);
+	if (!err)
+		err = fill_pages(&r);
+	if (!err)
+		err = finish_vmas(&r);
+	if (!err)
+		err = set_mm_fields(&r);
+	if (!err)
+		err = queue_signals(&r, &t->shared_pending, 0);
+	if (!err)
+		err = queue_signals(&r, &t->threads[0].pending, t->threads[0].tid);
+	if (!err)
+		err = set_rseq(&r);
+	if (!err)
+		err = set_creds(&r);
+	if (!err)
+		err = drop_area_and_load_regs(&r);
+	if (!err && ckpt_ptrace_detach(child)) {
+		err = -errno;
+		pr_err("pid %d: cannot detach: %s", child, strerror(errno));
+	}
+	free_layout(&r);
+	return err;
+}

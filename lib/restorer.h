@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Rebuild a task's address space and registers in a stopped child by
+ * injecting syscalls into it (see docs/design.md).
+ */
+#ifndef CKPT_RESTORER_H
+#define CKPT_RESTORER_H
+
+#include "state.h"
+
+/* fds the restored child holds for us, above every fd of the image. */
+struct ckpt_restore_fds {
+	int pages;    /* pages-PID.img */
+	int exe;      /* the executable, for PR_SET_MM_MAP */
+	int *vma;     /* per VMA: its backing file, or -1 */
+	int base;     /* first helper fd number; close_range(base, ~0) at the end */
+};
+
+/*
+ * child is stopped under ptrace (PTRACE_SEIZE'd, in a signal-delivery
+ * stop).  On success it has been detached and runs as the task.
+ */
+int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds);
+
+#endif

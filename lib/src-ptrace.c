@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/* State source: ptrace, /proc, a few injected syscalls and PAGEMAP_SCAN. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "compat-pagemap.h"
+#include "files.h"
+#include "log.h"
+#include "parasite.h"
+#include "proc.h"
+#include "ptrace.h"
+#include "source.h"
+#include "util.h"
+
+struct ptrace_priv {
+	int pagemap_fd;
+};
+
+static int src_open(struct ckpt_source *src)
+{
+	struct ptrace_priv *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->pagemap_fd = openat(src->procfd, "pagemap", O_RDONLY | O_CLOEXEC);
+	if (p->pagemap_fd < 0) {
+		int err = -errno;
+
+		pr_err("pid %d: cannot open its pagemap: %s", src->pid, strerror(errno));
+		free(p);
+		return err;
+	}
+	src->priv = p;
+	return 0;
+}
+
+static void src_close(struct ckpt_source *src)
+{
+	struct ptrace_priv *p = src->priv;
+
+	if (!p)
+		return;
+	close(p->pagemap_fd);
+	free(p);
+	src->priv = NULL;
+}
+
+/* Signal handlers and securebits: only the task itself can tell. */
+static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64_t *ret_brk)
+{
+	struct ckpt_parasite par;
+	int sig, err, err2;
+	long r;
+
+	err = ckpt_parasite_start(&par, src->pid, src->procfd);
+	if (err)
+		return err;
+	for (sig = 1; sig <= CKPT_NSIG; sig++) {
+		struct ckpt_sigaction *sa = &t->sigactions[sig - 1];
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		err = ckpt_parasite_syscall(&par, SYS_rt_sigaction, sig, 0, par.scratch, 8, &r);
+		if (err || r < 0) {
+			err = err ?: (int)r;
+			pr_err("pid %d: cannot read the handler of signal %d: %s", src->pid, sig,
+			       strerror(-err));
+			goto out;
+		}
+		err = ckpt_vm_read(src->pid, par.scratch, sa, sizeof(*sa));
+		if (err)
+			goto out;
+	}
+	err = ckpt_parasite_syscall(&par, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, &r);
+	if (!err && r >= 0)
+		t->creds.securebits = r;
+	err = ckpt_parasite_syscall(&par, SYS_brk, 0, 0, 0, 0, &r);
+	if (!err)
+		*ret_brk = r;
+out:
+	err2 = ckpt_parasite_stop(&par);
+	return err ?: err2;
+}
+
+static int src_task(struct ckpt_source *src, struct ckpt_task *t)
+{
+	struct ckpt_proc_stat st;
+	char *buf = NULL;
+	uint64_t brk = 0;
+	int i, err;
+
+	err = ckpt_proc_stat(src->procfd, &st);
+	if (err)
+		goto fail;
+	t->pid = src->pid;
+	t->ppid = st.ppid;
+	t->pgid = st.pgid;
+	t->sid = st.sid;
+	memcpy(t->comm, st.comm, sizeof(t->comm));
+	err = ckpt_proc_status(src->procfd, t);
+	if (err)
+		goto fail;
+	for (i = 0; i < CKPT_NRLIMITS; i++) {
+		struct rlimit rl;
+
+		if (prlimit(src->pid, i, NULL, &rl)) {
+			err = -errno;
+			goto fail;
+		}
+		t->rlimits[i].cur = rl.rlim_cur;
+		t->rlimits[i].max = rl.rlim_max;
+	}
+	err = ckpt_read_file(src->procfd, "personality", &buf, NULL);
+	if (err)
+		goto fail;
+	t->personality = strtoul(buf, NULL, 16);
+	free(buf);
+	err = ckpt_readlink(src->procfd, "cwd", &t->cwd);
+	if (!err)
+		err = ckpt_readlink(src->procfd, "root", &t->root);
+	if (err)
+		goto fail;
+	err = ckpt_ptrace_get_shared_pending(src->pid, &t->shared_pending);
+	if (err)
+		goto fail;
+	err = parasite_collect(src, t, &brk);
+	if (err)
+		return err;
+	t->mm.brk = brk;
+	return 0;
+fail:
+	pr_err("pid %d: cannot read its state: %s", src->pid, strerror(-err));
+	return err;
+}
+
+static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th)
+{
+	char path[64], *comm;
+	int err;
+
+	err = ckpt_ptrace_get_thread(tid, th);
+	if (err) {
+		pr_err("pid %d: cannot read the registers of thread %d: %s", src->pid, tid,
+		       strerror(-err));
+		return err;
+	}
+	snprintf(path, sizeof(path), "task/%d/comm", tid);
+	if (!ckpt_read_file(src->procfd, path, &comm, NULL)) {
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(th->comm, sizeof(th->comm), "%s", comm);
+		free(comm);
+	}
+	return 0;
+}
+
+static int vma_file_id(struct ckpt_source *src, struct ckpt_vma *v)
+{
+	size_t l = strlen(v->path);
+	char mf[64];
+	struct stat st;
+
+	if (l > 10 && !strcmp(v->path + l - 10, " (deleted)")) {
+		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": file %s was deleted (not supported yet)",
+		       src->pid, v->start, v->end, v->path);
+		return -EOPNOTSUPP;
+	}
+	snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	if (fstatat(src->procfd, mf, &st, 0) && stat(v->path, &st)) {
+		int err = -errno;
+
+		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": cannot stat %s: %s", src->pid,
+		       v->start, v->end, v->path, strerror(errno));
+		return err;
+	}
+	v->file.dev = st.st_dev;
+	v->file.ino = st.st_ino;
+	v->file.size = st.st_size;
+	v->file.mode = st.st_mode;
+	return 0;
+}
+
+static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
+{
+	struct ckpt_proc_stat st;
+	struct stat est;
+	size_t i;
+	int err;
+
+	err = ckpt_proc_vmas(src->procfd, mm);
+	if (err == -EOPNOTSUPP) {
+		struct ckpt_vma *v = &mm->vmas[mm->n_vmas - 1];
+
+		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 " %s: unsupported kind", src->pid,
+		       v->start, v->end, v->name ? v->name : "");
+		return err;
+	}
+	if (err)
+		goto fail;
+	for (i = 0; i < mm->n_vmas; i++) {
+		struct ckpt_vma *v = &mm->vmas[i];
+
+		if (v->kind == CKPT_VMA_SHANON && v->name && v->name[0] == '/' &&
+		    strcmp(v->name, "/dev/zero (deleted)")) {
+			pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": %s: unsupported shared memory",
+			       src->pid, v->start, v->end, v->name);
+			return -EOPNOTSUPP;
+		}
+		if (v->path) {
+			err = vma_file_id(src, v);
+			if (err)
+				return err;
+		}
+	}
+	err = ckpt_proc_stat(src->procfd, &st);
+	if (err)
+		goto fail;
+	mm->start_code = st.start_code;
+	mm->end_code = st.end_code;
+	mm->start_data = st.start_data;
+	mm->end_data = st.end_data;
+	mm->start_brk = st.start_brk;
+	mm->start_stack = st.start_stack;
+	mm->arg_start = st.arg_start;
+	mm->arg_end = st.arg_end;
+	mm->env_start = st.env_start;
+	mm->env_end = st.env_end;
+	err = ckpt_proc_auxv(src->procfd, mm);
+	if (err)
+		goto fail;
+	err = ckpt_readlink(src->procfd, "exe", &mm->exe_path);
+	if (err)
+		goto fail;
+	if (fstatat(src->procfd, "exe", &est, 0)) {
+		err = -errno;
+		goto fail;
+	}
+	mm->exe.dev = est.st_dev;
+	mm->exe.ino = est.st_ino;
+	mm->exe.size = est.st_size;
+	mm->exe.mode = est.st_mode;
+	return 0;
+fail:
+	pr_err("pid %d: cannot read its memory layout: %s", src->pid, strerror(-err));
+	return err;
+}
+
+static int src_fds(struct ckpt_source *src, struct ckpt_task *t)
+{
+	return ckpt_files_collect(src->pid, src->procfd, src->shell_job, t);
+}
+
+static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
+			  struct ckpt_range **ret, size_t *ret_n)
+{
+	struct ptrace_priv *p = src->priv;
+	struct page_region regs[512];
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = v->start,
+		.end = v->end,
+		.vec = (uintptr_t)regs,
+		.vec_len = ARRAY_SIZE(regs),
+		.category_inverted = PAGE_IS_PFNZERO,
+		.category_mask = PAGE_IS_PFNZERO,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	struct ckpt_range *out = *ret;
+	size_t n = *ret_n, cap = n;
+	int err;
+
+	if (v->kind == CKPT_VMA_FILE_PRIVATE) {
+		/* Only pages copied on write differ from the file. */
+		arg.category_inverted |= PAGE_IS_FILE;
+		arg.category_mask |= PAGE_IS_FILE;
+	}
+	while (arg.start < v->end) {
+		long i, got = ioctl(p->pagemap_fd, PAGEMAP_SCAN, &arg);
+
+		if (got < 0) {
+			err = -errno;
+			pr_err("pid %d: PAGEMAP_SCAN %" PRIx64 "-%" PRIx64 ": %s", src->pid, v->start,
+			       v->end, strerror(errno));
+			return err;
+		}
+		for (i = 0; i < got; i++) {
+			if (n && out[n - 1].end == regs[i].start) {
+				out[n - 1].end = regs[i].end;
+				continue;
+			}
+			err = ckpt_grow((void **)&out, &cap, n + 1, sizeof(*out));
+			if (err)
+				return err;
+			*ret = out;
+			out[n].start = regs[i].start;
+			out[n].end = regs[i].end;
+			n++;
+		}
+		*ret_n = n;
+		if (arg.walk_end <= arg.start)
+			break;
+		arg.start = arg.walk_end;
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+const struct ckpt_source_ops ckpt_src_ptrace = {
+	.name = "ptrace",
+	.open = src_open,
+	.task = src_task,
+	.thread = src_thread,
+	.mm = src_mm,
+	.fds = src_fds,
+	.scan_pages = src_scan_pages,
+	.close = src_close,
+};

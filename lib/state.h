@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The in-memory model of a checkpointed task.  A state source (ptrace +
+ * /proc today, the kernel module later) fills it; the image layer turns it
+ * into protobuf images and back; restore consumes it.  Nothing here knows
+ * about protobuf or about how the state was obtained.
+ */
+#ifndef CKPT_STATE_H
+#define CKPT_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#define CKPT_NSIG 64          /* signals 1..64 */
+#define CKPT_NRLIMITS 16      /* RLIM_NLIMITS on Linux */
+#define CKPT_SIGINFO_SIZE 128 /* sizeof(siginfo_t) */
+#define CKPT_COMM_LEN 16
+
+/* ---- memory ---------------------------------------------------------- */
+
+enum ckpt_vma_kind {
+	CKPT_VMA_ANON = 1,     /* private anonymous (incl. heap, stack) */
+	CKPT_VMA_SHANON,       /* shared anonymous (shmem "/dev/zero (deleted)") */
+	CKPT_VMA_FILE_PRIVATE, /* MAP_PRIVATE of a file */
+	CKPT_VMA_FILE_SHARED,  /* MAP_SHARED of a file */
+	CKPT_VMA_VDSO,
+	CKPT_VMA_VVAR,
+	CKPT_VMA_VVAR_VCLOCK,
+	CKPT_VMA_VSYSCALL,
+};
+
+/* VMA attributes beyond prot/flags, from smaps' VmFlags. */
+#define CKPT_VMA_GROWSDOWN   (1u << 0) /* gd */
+#define CKPT_VMA_DONTFORK    (1u << 1) /* dc */
+#define CKPT_VMA_WIPEONFORK  (1u << 2) /* wf */
+#define CKPT_VMA_DONTDUMP    (1u << 3) /* dd */
+#define CKPT_VMA_HUGEPAGE    (1u << 4) /* hg */
+#define CKPT_VMA_NOHUGEPAGE  (1u << 5) /* nh */
+#define CKPT_VMA_LOCKED      (1u << 6) /* lo */
+#define CKPT_VMA_RANDREAD    (1u << 7) /* rr */
+#define CKPT_VMA_SEQREAD     (1u << 8) /* sr */
+#define CKPT_VMA_MERGEABLE   (1u << 9) /* mg */
+#define CKPT_VMA_HEAP        (1u << 10) /* named [heap] */
+#define CKPT_VMA_STACK       (1u << 11) /* named [stack] */
+#define CKPT_VMA_MAYWRITE    (1u << 12) /* mw: a shared file mapping may become writable */
+
+struct ckpt_file_id {
+	uint64_t dev;  /* st_dev of the file (makedev form) */
+	uint64_t ino;
+	uint64_t size; /* st_size at dump time */
+	uint32_t mode; /* st_mode */
+};
+
+struct ckpt_vma {
+	uint64_t start, end; /* [start, end), page aligned */
+	uint64_t pgoff;      /* file offset in bytes */
+	uint32_t kind;       /* enum ckpt_vma_kind */
+	uint32_t prot;       /* PROT_READ|PROT_WRITE|PROT_EXEC */
+	uint32_t attrs;      /* CKPT_VMA_* */
+	char *path;          /* backing file, NULL for anonymous */
+	char *name;          /* name as in /proc/PID/maps ([heap], [anon:x]); may be NULL */
+	struct ckpt_file_id file;
+};
+
+/*
+ * A run of pages stored in the raw pages file: nr_pages pages starting at
+ * vaddr are at byte offset `offset` (page aligned) of pages-N.img.
+ * Entries are sorted by vaddr and by offset, and do not overlap.
+ */
+struct ckpt_pagemap_entry {
+	uint64_t vaddr;
+	uint64_t nr_pages;
+	uint64_t offset;
+};
+
+struct ckpt_mm {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t *auxv; /* raw auxv words, pairs (type, value), incl. AT_NULL */
+	size_t n_auxv;  /* number of uint64_t words */
+	char *exe_path;
+	struct ckpt_file_id exe;
+
+	struct ckpt_vma *vmas;
+	size_t n_vmas;
+
+	struct ckpt_pagemap_entry *pagemap;
+	size_t n_pagemap;
+	uint64_t nr_pages; /* total pages stored */
+};
+
+/* ---- files ----------------------------------------------------------- */
+
+enum ckpt_fd_kind {
+	CKPT_FD_REG = 1, /* regular file (or directory) reachable by path */
+	CKPT_FD_DEVNULL, /* /dev/null */
+	CKPT_FD_TTY,     /* a terminal: restored from ckpt's own with --shell-job */
+};
+
+struct ckpt_fd {
+	int32_t fd;
+	uint32_t kind;     /* enum ckpt_fd_kind */
+	uint32_t fd_flags; /* FD_CLOEXEC */
+	uint32_t flags;    /* open flags as in fdinfo (O_ACCMODE|O_APPEND|...) */
+	uint64_t pos;
+	char *path;
+	struct ckpt_file_id file;
+	uint64_t rdev; /* for character devices */
+};
+
+/* ---- signals, credentials, registers --------------------------------- */
+
+struct ckpt_sigaction {
+	uint64_t handler; /* SIG_DFL = 0, SIG_IGN = 1, else an address */
+	uint64_t flags;   /* SA_* (kernel's) */
+	uint64_t restorer;
+	uint64_t mask;    /* kernel sigset, 64 bits */
+};
+
+struct ckpt_siginfo {
+	uint8_t raw[CKPT_SIGINFO_SIZE];
+};
+
+struct ckpt_sigqueue {
+	struct ckpt_siginfo *info;
+	size_t n;
+};
+
+struct ckpt_creds {
+	uint32_t uid, euid, suid, fsuid;
+	uint32_t gid, egid, sgid, fsgid;
+	uint32_t *groups;
+	size_t n_groups;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint32_t securebits;
+	bool no_new_privs;
+};
+
+struct ckpt_rlimit {
+	uint64_t cur, max; /* RLIM_INFINITY = ~0 */
+};
+
+struct ckpt_thread {
+	pid_t tid;
+	struct user_regs_struct regs; /* as seen by PTRACE_GETREGS at the stop */
+	uint8_t *xsave;               /* NT_X86_XSTATE area */
+	size_t xsave_size;
+	uint64_t sigmask;             /* blocked signals */
+	struct ckpt_sigqueue pending; /* thread-directed pending signals */
+	char comm[CKPT_COMM_LEN];
+	/* rseq registration (PTRACE_GET_RSEQ_CONFIGURATION); rseq_len 0: none */
+	uint64_t rseq_ptr;
+	uint32_t rseq_len;
+	uint32_t rseq_sig;
+};
+
+/* ---- a task ---------------------------------------------------------- */
+
+struct ckpt_task {
+	pid_t pid, ppid, pgid, sid;
+	char comm[CKPT_COMM_LEN];
+	uint32_t umask;
+	uint32_t personality;
+	char *cwd;
+	char *root;
+	struct ckpt_creds creds;
+	struct ckpt_rlimit rlimits[CKPT_NRLIMITS];
+	struct ckpt_sigaction sigactions[CKPT_NSIG]; /* index = signo - 1 */
+	struct ckpt_sigqueue shared_pending;         /* process-wide pending */
+
+	struct ckpt_thread *threads; /* threads[0] is the main thread */
+	size_t n_threads;
+
+	struct ckpt_mm mm;
+
+	struct ckpt_fd *fds;
+	size_t n_fds;
+};
+
+/* Whole-dump facts, the inventory image. */
+#define CKPT_IMG_VERSION 1
+struct ckpt_inventory {
+	uint32_t img_version;  /* CKPT_IMG_VERSION */
+	char *tool_version;
+	char *kernel;          /* uname -r at dump */
+	char *arch;            /* "x86_64" */
+	pid_t root_pid;
+	uint32_t n_tasks;
+	uint64_t dump_time_ns; /* CLOCK_REALTIME at the end of the freeze */
+	bool shell_job;
+};
+
+void ckpt_task_free(struct ckpt_task *t);        /* frees members, not t */
+void ckpt_inventory_free(struct ckpt_inventory *inv);
+
+#endif

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install everything ckpt needs to build and test, from Debian's packages.
+# Idempotent: installs only what is missing.  Run as root (make deps).
+set -eu
+PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libcap-dev
+      libcap2-bin libnl-genl-3-dev libcmocka-dev libzstd-dev groff-base
+      procps util-linux iproute2 python3"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing (run as root)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: installed$missing"
