@@ -39,7 +39,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
 .PHONY: all check unit e2e demo bench install deps clean man-check
-all: $(CKPT) $(PROGS) $(UNITS)
+all: $(CKPT) $(PROGS) $(UNITS) $(BUILD)/memhog
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(dir $@)
@@ -92,8 +92,12 @@ check: all
 demo: $(CKPT) $(PROGS)
 	@CKPT=$(abspath $(CKPT)) PROGS=$(abspath $(BUILD)/tests) scripts/demo.sh
 
-bench: $(CKPT) $(PROGS)
-	@CKPT=$(abspath $(CKPT)) PROGS=$(abspath $(BUILD)/tests) bench/bench.sh
+$(BUILD)/memhog: bench/memhog.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+bench: $(CKPT) $(BUILD)/memhog
+	@CKPT=$(abspath $(CKPT)) MEMHOG=$(abspath $(BUILD)/memhog) bench/bench.sh
 
 deps:
 	scripts/deps.sh

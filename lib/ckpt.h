@@ -8,16 +8,26 @@
 #define CKPT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
 #define CKPT_API __attribute__((visibility("default")))
+
+/* Filled by ckpt_dump() when opts->stats is set (--display-stats). */
+struct ckpt_dump_stats {
+	uint64_t frozen_ns; /* from the freeze to the task being killed or resumed */
+	uint64_t mem_ns;    /* reading and writing memory pages */
+	uint64_t pages;     /* pages written */
+	uint64_t total_ns;
+};
 
 struct ckpt_dump_opts {
 	pid_t pid;
 	const char *dir;     /* image directory (created; must be absent, empty or a previous image) */
 	bool leave_running;  /* resume the task after the dump instead of killing it */
 	bool shell_job;      /* allow a controlling terminal / outside session */
+	struct ckpt_dump_stats *stats; /* optional */
 };
 
 struct ckpt_restore_opts {

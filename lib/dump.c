@@ -146,7 +146,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	struct ckpt_inventory inv = { .img_version = CKPT_IMG_VERSION };
 	struct ckpt_task task = { 0 };
 	struct ckpt_imgdir dir;
-	uint64_t t_freeze, t_end;
+	uint64_t t_start = now_ns(CLOCK_MONOTONIC), t_freeze, t_end, t_mem;
 	struct utsname un;
 	int pidfd, err;
 
@@ -191,9 +191,11 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	err = ckpt_imgdir_begin(o->dir, &dir);
 	if (err)
 		goto out_close;
+	t_mem = now_ns(CLOCK_MONOTONIC);
 	err = write_pages(&src, &task, dir.dirfd);
 	if (err)
 		goto out_abort;
+	t_mem = now_ns(CLOCK_MONOTONIC) - t_mem;
 	err = ckpt_img_write_task(dir.dirfd, &task);
 	if (err)
 		goto out_abort;
@@ -212,8 +214,14 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	if (err)
 		goto out_abort;
 	src.ops->close(&src);
-	finish_task(o->pid, o->leave_running);
 	t_end = now_ns(CLOCK_MONOTONIC);
+	finish_task(o->pid, o->leave_running);
+	if (o->stats) {
+		o->stats->frozen_ns = t_end - t_freeze;
+		o->stats->mem_ns = t_mem;
+		o->stats->pages = task.mm.nr_pages;
+		o->stats->total_ns = now_ns(CLOCK_MONOTONIC) - t_start;
+	}
 	pr_info("pid %d: dumped %" PRIu64 " pages in %zu runs; frozen for %.1f ms", o->pid,
 		task.mm.nr_pages, task.mm.n_pagemap, (t_end - t_freeze) / 1e6);
 	goto out_free;

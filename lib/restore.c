@@ -354,7 +354,7 @@ static int create_task(struct rst_ctx *c, pid_t *ret)
 static int start_task(struct rst_ctx *c, pid_t *ret)
 {
 	int status, err;
-	pid_t pid;
+	pid_t pid = 0;
 
 	if (pipe2(c->go, O_CLOEXEC)) {
 		err = -errno;
@@ -429,7 +429,7 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 	struct rst_ctx c = { .o = o, .tty_fd = -1, .err_fd = -1,
 			     .fds = { .pages = -1, .exe = -1 } };
 	int dirfd, status, err;
-	pid_t pid;
+	pid_t pid = 0;
 
 	*ret_status = 0;
 	err = ckpt_imgdir_open(o->dir, &dirfd);

@@ -55,6 +55,35 @@ static void src_close(struct ckpt_source *src)
 	src->priv = NULL;
 }
 
+/* sigaltstack and the clear_child_tid address of the (stopped, main) thread. */
+static int parasite_thread(struct ckpt_parasite *par, struct ckpt_thread *th)
+{
+	struct {
+		uint64_t sp;
+		int32_t flags;
+		uint32_t pad;
+		uint64_t size;
+	} ss;
+	uint64_t tidaddr = 0;
+	long r;
+	int err;
+
+	err = ckpt_parasite_syscall(par, SYS_sigaltstack, 0, par->scratch, 0, 0, &r);
+	if (!err && r < 0)
+		err = (int)r;
+	if (!err)
+		err = ckpt_vm_read(par->in.pid, par->scratch, &ss, sizeof(ss));
+	if (err)
+		return err;
+	th->altstack_sp = ss.sp;
+	th->altstack_size = ss.size;
+	th->altstack_flags = ss.flags & ~SS_ONSTACK;
+	err = ckpt_parasite_syscall(par, SYS_prctl, PR_GET_TID_ADDRESS, par->scratch, 0, 0, &r);
+	if (!err && r == 0 && !ckpt_vm_read(par->in.pid, par->scratch, &tidaddr, sizeof(tidaddr)))
+		th->clear_child_tid = tidaddr;
+	return 0;
+}
+
 /* Signal handlers and securebits: only the task itself can tell. */
 static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64_t *ret_brk)
 {
@@ -87,6 +116,10 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 	err = ckpt_parasite_syscall(&par, SYS_brk, 0, 0, 0, 0, &r);
 	if (!err)
 		*ret_brk = r;
+	if (!err && t->n_threads)
+		err = parasite_thread(&par, &t->threads[0]);
+	if (err)
+		pr_err("pid %d: cannot read its thread state: %s", src->pid, strerror(-err));
 out:
 	err2 = ckpt_parasite_stop(&par);
 	return err ?: err2;
@@ -153,6 +186,15 @@ static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th
 		pr_err("pid %d: cannot read the registers of thread %d: %s", src->pid, tid,
 		       strerror(-err));
 		return err;
+	}
+	{
+		uint64_t head = 0;
+		size_t len = 0;
+
+		if (!syscall(SYS_get_robust_list, tid, &head, &len)) {
+			th->robust_list = head;
+			th->robust_len = len;
+		}
 	}
 	snprintf(path, sizeof(path), "task/%d/comm", tid);
 	if (!ckpt_read_file(src->procfd, path, &comm, NULL)) {

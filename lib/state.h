@@ -156,6 +156,12 @@ struct ckpt_thread {
 	uint64_t rseq_ptr;
 	uint32_t rseq_len;
 	uint32_t rseq_sig;
+	/* sigaltstack(2): ss_sp, ss_size, ss_flags (SS_DISABLE when none) */
+	uint64_t altstack_sp, altstack_size;
+	uint32_t altstack_flags;
+	/* set_robust_list(2) and set_tid_address(2) */
+	uint64_t robust_list, robust_len;
+	uint64_t clear_child_tid;
 };
 
 /* ---- a task ---------------------------------------------------------- */

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# make bench: dump/restore throughput and freeze time of ckpt, side by side
+# with the reference CRIU build when it is there.  Not a test: it prints a
+# table.  Sizes and repetitions: BENCH_SIZES="64 1024 4096" BENCH_REPS=5.
+set -u
+CKPT=${CKPT:?} MEMHOG=${MEMHOG:?}
+CRIU=${CRIU:-$(cd "$(dirname "$0")/../.." && pwd)/shared/reference/criu}
+SIZES=${BENCH_SIZES:-64 1024 4096}
+REPS=${BENCH_REPS:-5}
+WORK=${BENCH_DIR:-/dev/shm/ckpt-bench.$$}
+
+have_criu=0
+if [ -x "$CRIU" ] && "$CRIU" check >/dev/null 2>&1; then
+	have_criu=1
+else
+	echo "bench: CRIU reference not usable at $CRIU: comparing with CRIU skipped"
+fi
+mkdir -p "$WORK" || exit 1
+trap 'pkill -9 -f "$MEMHOG" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+now() { date +%s%N; }
+
+start_hog() { # size -> pid
+	local log=$WORK/hog.log
+	: >"$log"
+	setsid "$MEMHOG" "$1" >"$log" 2>&1 </dev/null &
+	local i
+	for i in $(seq 1 600); do
+		grep -q READY "$log" && break
+		sleep 0.05
+	done
+	awk '/READY/ {print $2}' "$log"
+}
+
+wait_gone() {
+	local i
+	for i in $(seq 1 400); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
+	return 1
+}
+
+# raw tmpfs write bandwidth for size MiB (s)
+raw_write() {
+	local t0 t1
+	t0=$(now)
+	dd if=/dev/zero of="$WORK/raw" bs=4M count=$(($1 / 4 > 0 ? $1 / 4 : 1)) 2>/dev/null
+	t1=$(now)
+	rm -f "$WORK/raw"
+	echo $((t1 - t0))
+}
+
+# tool size -> "dump_ns frozen_ns restore_ns" or "fail"
+run_one() {
+	local tool=$1 size=$2 pid dir=$WORK/img t0 t1 t2 frozen out
+	rm -rf "$dir"
+	pid=$(start_hog "$size")
+	[ -n "$pid" ] || { echo fail; return; }
+	if [ "$tool" = ckpt ]; then
+		t0=$(now)
+		out=$("$CKPT" dump "$pid" -D "$dir" --display-stats 2>&1) || { echo "$out" >&2; kill -9 "$pid"; echo fail; return; }
+		t1=$(now)
+		frozen=$(echo "$out" | awk -F'[: ]+' '/frozen_ms/ {print $2 * 1000000}')
+	else
+		mkdir -p "$dir"
+		t0=$(now)
+		out=$("$CRIU" dump -t "$pid" -D "$dir" --display-stats 2>&1) || { echo "$out" | tail -3 >&2; kill -9 "$pid"; echo fail; return; }
+		t1=$(now)
+		frozen=$(echo "$out" | awk '/Frozen time/ {print $3 * 1000}')
+	fi
+	wait_gone "$pid"
+	t1b=$(now)
+	if [ "$tool" = ckpt ]; then
+		"$CKPT" restore -D "$dir" --restore-detached >/dev/null 2>&1 || { echo fail; return; }
+	else
+		"$CRIU" restore -D "$dir" -d >/dev/null 2>&1 || { echo fail; return; }
+	fi
+	t2=$(now)
+	kill -0 "$pid" 2>/dev/null || { echo fail; return; }
+	kill -9 "$pid"
+	wait_gone "$pid"
+	rm -rf "$dir"
+	echo "$((t1 - t0)) ${frozen%.*} $((t2 - t1b))"
+}
+
+min() { sort -n | head -1; }
+
+printf '%-6s %-5s %9s %9s %9s %8s %8s %9s %9s\n' size tool frozen_s dump_s restore_s dump_GBs rest_GBs dump/raw vs_criu
+for size in $SIZES; do
+	declare -A best=()
+	for rep in $(seq 1 "$REPS"); do
+		r=$(raw_write "$size")
+		best[raw]=$(printf '%s\n%s\n' "${best[raw]:-$r}" "$r" | min)
+		for tool in ckpt criu; do
+			[ "$tool" = criu ] && [ $have_criu = 0 ] && continue
+			res=$(run_one "$tool" "$size")
+			[ "$res" = fail ] && { echo "bench: $tool $size MiB rep $rep failed" >&2; continue; }
+			set -- $res
+			for k in dump:$1 frozen:$2 restore:$3; do
+				key=$tool.${k%%:*} v=${k#*:}
+				best[$key]=$(printf '%s\n%s\n' "${best[$key]:-$v}" "$v" | min)
+			done
+		done
+	done
+	for tool in ckpt criu; do
+		[ -n "${best[$tool.dump]:-}" ] || continue
+		awk -v s="$size" -v t=$tool -v d="${best[$tool.dump]}" -v f="${best[$tool.frozen]}" \
+		    -v r="${best[$tool.restore]}" -v raw="${best[raw]}" \
+		    -v cd="${best[criu.dump]:-0}" -v cr="${best[criu.restore]:-0}" 'BEGIN {
+			gb = s / 1024 * 1.073741824
+			vs = (t == "ckpt" && cd > 0) ? sprintf("%.2fx/%.2fx", cd / d, cr / r) : "-"
+			printf "%-6s %-5s %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %9s\n", s "M", t, f / 1e9, d / 1e9,
+				r / 1e9, gb / (d / 1e9), gb / (r / 1e9), (gb / (d / 1e9)) / (gb / (raw / 1e9)), vs
+		}'
+	done
+	unset best
+done
+echo "frozen/dump/restore: minimum of $REPS interleaved runs, images on $(dirname "$WORK") (tmpfs)"
+echo "dump/raw: dump bandwidth / raw tmpfs write bandwidth (dd) in the same run"
+echo "vs_criu: CRIU time / ckpt time for dump/restore (>1: ckpt is faster)"
