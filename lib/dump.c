@@ -64,11 +64,28 @@ static int check_target(pid_t pid, int procfd)
 	return 0;
 }
 
-static int seize(pid_t pid)
+static pid_t tracer_of(int procfd)
+{
+	char *buf, *p;
+	pid_t t = 0;
+
+	if (ckpt_read_file(procfd, "status", &buf, NULL))
+		return 0;
+	p = strstr(buf, "TracerPid:");
+	if (p)
+		t = atoi(p + 10);
+	free(buf);
+	return t;
+}
+
+static int seize(pid_t pid, int procfd)
 {
 	int err = ckpt_ptrace_seize(pid, false);
+	pid_t tracer;
 
-	if (err == -EPERM)
+	if (err == -EPERM && (tracer = tracer_of(procfd)) > 0)
+		pr_err("pid %d: is already traced by pid %d", pid, tracer);
+	else if (err == -EPERM)
 		pr_err("pid %d: cannot attach with ptrace: Operation not permitted "
 		       "(need the same user and a dumpable process, or CAP_SYS_PTRACE)", pid);
 	else if (err == -ESRCH)
@@ -169,7 +186,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	err = check_target(o->pid, src.procfd);
 	if (err)
 		goto out_procfd;
-	err = seize(o->pid);
+	err = seize(o->pid, src.procfd);
 	if (err)
 		goto out_procfd;
 	t_freeze = now_ns(CLOCK_MONOTONIC);
