@@ -158,6 +158,7 @@ static int open_helpers(struct rst_ctx *c, int dirfd)
 	if (move_up(&c->fds.pages, base) || move_up(&c->fds.exe, base) ||
 	    move_up(&c->tty_fd, base))
 		goto fail_move;
+	c->fds.pages_local = c->fds.pages; /* the child's is a copy at the same number */
 	c->err_fd = fcntl(2, F_DUPFD_CLOEXEC, base);
 	for (i = 0; i < mm->n_vmas; i++) {
 		int old = c->fds.vma[i];

@@ -10,7 +10,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <fcntl.h>
 #include <linux/prctl.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "pagefill.h"
 #include "proc.h"
 #include "ptrace.h"
 #include "restorer.h"
@@ -369,7 +373,7 @@ static int populate(struct rst *r)
 }
 
 /* Fill memory straight from the pages file: the child preadv()s it, one copy. */
-static int fill_pages(struct rst *r)
+static int fill_pages(struct rst *r, bool skip_uffd)
 {
 	const struct ckpt_mm *mm = &r->t->mm;
 	struct iovec iov[MAX_IOV];
@@ -387,6 +391,8 @@ static int fill_pages(struct rst *r)
 			       "anonymous mapping", r->t->pid, i, e->vaddr);
 			return -EBADMSG;
 		}
+		if (skip_uffd && ckpt_pagefill_uffd_ok(v))
+			continue;
 		if (n == MAX_IOV || (n && off + bytes != e->offset) || bytes + len > (1UL << 30)) {
 			err = flush_iov(r, iov, n, off, bytes);
 			if (err)
@@ -414,6 +420,78 @@ static int fill_pages(struct rst *r)
 		bytes += len;
 	}
 	return flush_iov(r, iov, n, off, bytes);
+}
+
+/* Hand the child's userfaultfd to us; registered on every VMA UFFDIO_COPY can fill. */
+static int open_uffd(struct rst *r, int *ret)
+{
+	const struct ckpt_mm *mm = &r->t->mm;
+	struct uffdio_api api = { .api = UFFD_API };
+	int pidfd, ufd = -1, err;
+	long cfd;
+	size_t i;
+
+	err = ckpt_inject(&r->in, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, 0, 0, 0,
+			  &cfd);
+	if (err)
+		return err;
+	if (cfd < 0)
+		return (int)cfd; /* no userfaultfd here: caller falls back */
+	pidfd = syscall(SYS_pidfd_open, r->pid, 0);
+	if (pidfd >= 0) {
+		ufd = syscall(SYS_pidfd_getfd, pidfd, cfd, 0);
+		close(pidfd);
+	}
+	err = inj(r, "close", SYS_close, cfd, 0, 0, 0, 0, 0, NULL);
+	if (err || ufd < 0)
+		goto fail;
+	if (ioctl(ufd, UFFDIO_API, &api))
+		goto fail;
+	for (i = 0; i < mm->n_vmas; i++) {
+		const struct ckpt_vma *v = &mm->vmas[i];
+		struct uffdio_register reg = {
+			.range = { v->start, v->end - v->start }, .mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+
+		if (ckpt_pagefill_uffd_ok(v) && ioctl(ufd, UFFDIO_REGISTER, &reg))
+			goto fail;
+	}
+	*ret = ufd;
+	return 0;
+fail:
+	err = err ?: -errno;
+	if (ufd >= 0)
+		close(ufd);
+	pr_debug("pid %d: userfaultfd fill unavailable: %s", r->pid, strerror(-err));
+	return err;
+}
+
+/*
+ * Anonymous memory: UFFDIO_COPY from two threads (allocate+copy, no zeroing).
+ * The rest (private file mappings), or everything where userfaultfd is
+ * missing: populate, then the child preadv()s the pages itself.
+ */
+static int fill_memory(struct rst *r)
+{
+	const struct ckpt_mm *mm = &r->t->mm;
+	int ufd = -1, err;
+	size_t i;
+
+	if (open_uffd(r, &ufd)) {
+		err = populate(r);
+		return err ?: fill_pages(r, false);
+	}
+	err = ckpt_pagefill_uffd(ufd, mm, r->fds->pages_local, r->t->pid);
+	for (i = 0; i < mm->n_vmas; i++) {
+		struct uffdio_range rng = { mm->vmas[i].start, mm->vmas[i].end - mm->vmas[i].start };
+
+		if (ckpt_pagefill_uffd_ok(&mm->vmas[i]) && ioctl(ufd, UFFDIO_UNREGISTER, &rng) && !err) {
+			err = -errno;
+			pr_err("pid %d: userfaultfd unregister: %s", r->pid, strerror(errno));
+		}
+	}
+	close(ufd);
+	return err ?: fill_pages(r, true);
 }
 
 static int finish_vmas(struct rst *r)
@@ -649,9 +727,7 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 	if (!err)
 		err = map_vmas(&r);
 	if (!err)
-		err = populate(&r);
-	if (!err)
-		err = fill_pages(&r);
+		err = fill_memory(&r);
 	if (!err)
 		err = finish_vmas(&r);
 	if (!err)

@@ -10,7 +10,8 @@
 
 /* fds the restored child holds for us, above every fd of the image. */
 struct ckpt_restore_fds {
-	int pages;    /* pages-PID.img */
+	int pages;    /* pages-PID.img, in the child */
+	int pages_local; /* pages-PID.img, ckpt's own fd */
 	int exe;      /* the executable, for PR_SET_MM_MAP */
 	int *vma;     /* per VMA: its backing file, or -1 */
 	int base;     /* first helper fd number; close_range(base, ~0) at the end */
