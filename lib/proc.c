@@ -180,7 +180,7 @@ static const struct {
 	{ "hg", CKPT_VMA_HUGEPAGE }, { "nh", CKPT_VMA_NOHUGEPAGE },
 	{ "lo", CKPT_VMA_LOCKED }, { "rr", CKPT_VMA_RANDREAD },
 	{ "sr", CKPT_VMA_SEQREAD }, { "mg", CKPT_VMA_MERGEABLE },
-	{ "mw", CKPT_VMA_MAYWRITE },
+	{ "mw", CKPT_VMA_MAYWRITE }, { "ac", CKPT_VMA_ACCOUNT },
 };
 
 static uint32_t parse_vmflags(const char *p)

@@ -57,6 +57,7 @@ struct rst {
 	uint64_t area;
 	struct ckpt_vma *cur; /* the child's own layout */
 	size_t n_cur;
+	bool *filled; /* per image VMA: has pages in the page map */
 };
 
 #define SCRATCH(r) ((r)->area + SCRATCH_OFF)
@@ -268,6 +269,37 @@ static bool vma_gets_pages(const struct ckpt_vma *v)
 	return ckpt_vma_has_pages(v);
 }
 
+/*
+ * Map writable at first when the VMA gets pages, or when it was charged as
+ * writable private memory (VM_ACCOUNT, smaps "ac") so that it is again.
+ */
+static bool needs_write(const struct rst *r, size_t i)
+{
+	const struct ckpt_vma *v = &r->t->mm.vmas[i];
+
+	return r->filled[i] || (v->kind == CKPT_VMA_FILE_PRIVATE && (v->attrs & CKPT_VMA_ACCOUNT));
+}
+
+static int mark_filled(struct rst *r)
+{
+	const struct ckpt_mm *mm = &r->t->mm;
+	size_t i, j = 0;
+
+	r->filled = calloc(MAX(mm->n_vmas, 1), sizeof(bool));
+	if (!r->filled)
+		return -ENOMEM;
+	/* Both lists are sorted by address. */
+	for (i = 0; i < mm->n_pagemap; i++) {
+		uint64_t a = mm->pagemap[i].vaddr;
+
+		while (j < mm->n_vmas && mm->vmas[j].end <= a)
+			j++;
+		if (j < mm->n_vmas && mm->vmas[j].start <= a)
+			r->filled[j] = true;
+	}
+	return 0;
+}
+
 static int map_vmas(struct rst *r)
 {
 	const struct ckpt_mm *mm = &r->t->mm;
@@ -282,7 +314,7 @@ static int map_vmas(struct rst *r)
 
 		if (ckpt_vma_is_special(v))
 			continue;
-		if (vma_gets_pages(v))
+		if (needs_write(r, i))
 			prot |= PROT_READ | PROT_WRITE;
 		switch (v->kind) {
 		case CKPT_VMA_ANON:
@@ -514,7 +546,7 @@ static int finish_vmas(struct rst *r)
 
 		if (ckpt_vma_is_special(v))
 			continue;
-		if (vma_gets_pages(v) && v->prot != (PROT_READ | PROT_WRITE)) {
+		if (needs_write(r, i) && v->prot != (PROT_READ | PROT_WRITE)) {
 			err = inj(r, "mprotect", SYS_mprotect, v->start, v->end - v->start, v->prot, 0,
 				  0, 0, NULL);
 			if (err)
@@ -717,7 +749,9 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 		pr_err("pid %d: cannot read the restorer's registers: %s", child, strerror(-err));
 		return err;
 	}
-	err = read_child_layout(&r);
+	err = mark_filled(&r);
+	if (!err)
+		err = read_child_layout(&r);
 	if (!err)
 		err = setup_area(&r);
 	if (!err)
@@ -747,5 +781,6 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 		pr_err("pid %d: cannot detach: %s", child, strerror(errno));
 	}
 	free_layout(&r);
+	free(r.filled);
 	return err;
 }

@@ -46,6 +46,7 @@ enum ckpt_vma_kind {
 #define CKPT_VMA_HEAP        (1u << 10) /* named [heap] */
 #define CKPT_VMA_STACK       (1u << 11) /* named [stack] */
 #define CKPT_VMA_MAYWRITE    (1u << 12) /* mw: a shared file mapping may become writable */
+#define CKPT_VMA_ACCOUNT     (1u << 13) /* ac: charged as writable private memory */
 
 struct ckpt_file_id {
 	uint64_t dev;  /* st_dev of the file (makedev form) */
