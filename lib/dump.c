@@ -31,8 +31,12 @@ static uint64_t now_ns(clockid_t clk)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Refuse what this version cannot dump, before touching the task. */
-static int check_target(pid_t pid, int procfd)
+/*
+ * Refuse what this version cannot dump, before touching the task.  Kernel
+ * threads and zombies are told first; what needs ptrace access to matter
+ * (threads, children) only once the caller proved it may trace the task.
+ */
+static int check_target(pid_t pid, int procfd, bool traced)
 {
 	struct ckpt_proc_stat st;
 	int err, n;
@@ -50,6 +54,8 @@ static int check_target(pid_t pid, int procfd)
 		pr_err("pid %d: is a zombie", pid);
 		return -ESRCH;
 	}
+	if (!traced)
+		return 0;
 	if (st.num_threads > 1) {
 		pr_err("pid %d: has %ld threads; multi-threaded processes are not supported yet", pid,
 		       st.num_threads);
@@ -183,12 +189,15 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		pr_err("pid %d: %s", o->pid, strerror(-err));
 		goto out_pidfd;
 	}
-	err = check_target(o->pid, src.procfd);
+	err = check_target(o->pid, src.procfd, false);
 	if (err)
 		goto out_procfd;
 	err = seize(o->pid, src.procfd);
 	if (err)
 		goto out_procfd;
+	err = check_target(o->pid, src.procfd, true);
+	if (err)
+		goto out_detach;
 	t_freeze = now_ns(CLOCK_MONOTONIC);
 	err = ckpt_ptrace_freeze(o->pid);
 	if (err) {
@@ -196,7 +205,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		goto out_detach;
 	}
 	/* Re-check now that it cannot change under us. */
-	err = check_target(o->pid, src.procfd);
+	err = check_target(o->pid, src.procfd, true);
 	if (err)
 		goto out_detach;
 	err = src.ops->open(&src);
