@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "img-io.h"
+#include "img.h"
+#include "log.h"
+#include "util.h"
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+void ckpt_img_hdr(uint8_t hdr[CKPT_IMG_HDR_SIZE], uint32_t magic)
+{
+	memset(hdr, 0, CKPT_IMG_HDR_SIZE);
+	put32(hdr, magic);
+	put32(hdr + 4, CKPT_IMG_VERSION);
+}
+
+int ckpt_img_hdr_check(const uint8_t *hdr, size_t len, uint32_t magic, const char *name)
+{
+	uint32_t version;
+
+	if (len < CKPT_IMG_HDR_SIZE) {
+		pr_err("%s: truncated header (%zu bytes)", name, len);
+		return -ENODATA;
+	}
+	if (get32(hdr) != magic) {
+		pr_err("%s: bad magic 0x%08x: not this kind of ckpt image, or corrupt", name, get32(hdr));
+		return -EBADMSG;
+	}
+	version = get32(hdr + 4);
+	if (version != CKPT_IMG_VERSION) {
+		pr_err("%s: image version %u, this ckpt reads version %u", name, version,
+		       CKPT_IMG_VERSION);
+		return -EPROTO;
+	}
+	if (get32(hdr + 8) || get32(hdr + 12)) {
+		pr_err("%s: unknown header flags 0x%x", name, get32(hdr + 8));
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int ckpt_img_w_open(int dirfd, const char *name, uint32_t magic, struct ckpt_img_w *w)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w->fd < 0) {
+		int err = -errno;
+
+		pr_err("%s: cannot create: %s", name, strerror(errno));
+		return err;
+	}
+	w->cap = 64 * 1024;
+	w->buf = malloc(w->cap);
+	if (!w->buf) {
+		close(w->fd);
+		return -ENOMEM;
+	}
+	ckpt_img_hdr(w->buf, magic);
+	w->len = CKPT_IMG_HDR_SIZE;
+	return 0;
+}
+
+static int w_flush(struct ckpt_img_w *w)
+{
+	int err = ckpt_write_all(w->fd, w->buf, w->len);
+
+	if (err) {
+		pr_err("%s: write: %s", w->name, strerror(-err));
+		return err;
+	}
+	w->len = 0;
+	return 0;
+}
+
+int ckpt_img_w_msg(struct ckpt_img_w *w, const ProtobufCMessage *m)
+{
+	size_t sz = protobuf_c_message_get_packed_size(m);
+	int err;
+
+	if (sz > CKPT_IMG_MAX_RECORD) {
+		pr_err("%s: record of %zu bytes is too large", w->name, sz);
+		return -EFBIG;
+	}
+	if (w->len + 4 + sz > w->cap) {
+		err = w_flush(w);
+		if (err)
+			return err;
+		if (4 + sz > w->cap) {
+			uint8_t *nb = realloc(w->buf, 4 + sz);
+
+			if (!nb)
+				return -ENOMEM;
+			w->buf = nb;
+			w->cap = 4 + sz;
+		}
+	}
+	put32(w->buf + w->len, sz);
+	protobuf_c_message_pack(m, w->buf + w->len + 4);
+	w->len += 4 + sz;
+	return 0;
+}
+
+int ckpt_img_w_close(struct ckpt_img_w *w)
+{
+	int err = w_flush(w);
+
+	if (!err && fdatasync(w->fd)) {
+		err = -errno;
+		pr_err("%s: fdatasync: %s", w->name, strerror(errno));
+	}
+	close(w->fd);
+	free(w->buf);
+	w->buf = NULL;
+	return err;
+}
+
+void ckpt_img_w_abort(struct ckpt_img_w *w)
+{
+	close(w->fd);
+	free(w->buf);
+	w->buf = NULL;
+}
+
+int ckpt_img_r_open(int dirfd, const char *name, uint32_t magic, struct ckpt_img_r *r)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, err;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			pr_err("%s: missing from the image directory", name);
+		else
+			pr_err("%s: %s", name, strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pr_err("%s: not a regular file", name);
+		err = -EINVAL;
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > CKPT_IMG_MAX_FILE) {
+		pr_err("%s: %lld bytes is too large for this kind of image", name,
+		       (long long)st.st_size);
+		err = -EFBIG;
+		goto fail;
+	}
+	r->buf = malloc(st.st_size + 1);
+	if (!r->buf) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	n = ckpt_read_all(fd, r->buf, st.st_size);
+	if (n < 0) {
+		err = n;
+		pr_err("%s: read: %s", name, strerror(-err));
+		goto fail;
+	}
+	r->len = n;
+	close(fd);
+	err = ckpt_img_hdr_check(r->buf, r->len, magic, name);
+	if (err) {
+		ckpt_img_r_close(r);
+		return err;
+	}
+	r->pos = CKPT_IMG_HDR_SIZE;
+	return 0;
+fail:
+	free(r->buf);
+	r->buf = NULL;
+	close(fd);
+	return err;
+}
+
+int ckpt_img_r_msg(struct ckpt_img_r *r, const ProtobufCMessageDescriptor *d,
+		   ProtobufCMessage **ret)
+{
+	ProtobufCMessage *m;
+	uint32_t sz;
+
+	*ret = NULL;
+	if (r->pos == r->len)
+		return 0;
+	if (r->len - r->pos < 4) {
+		pr_err("%s: truncated record length at offset %zu", r->name, r->pos);
+		return -ENODATA;
+	}
+	sz = get32(r->buf + r->pos);
+	if (sz > CKPT_IMG_MAX_RECORD) {
+		pr_err("%s: record of %u bytes at offset %zu is larger than the %u-byte limit", r->name,
+		       sz, r->pos, CKPT_IMG_MAX_RECORD);
+		return -EFBIG;
+	}
+	if (r->len - r->pos - 4 < sz) {
+		pr_err("%s: truncated record at offset %zu (%u bytes, %zu left)", r->name, r->pos, sz,
+		       r->len - r->pos - 4);
+		return -ENODATA;
+	}
+	m = protobuf_c_message_unpack(d, NULL, sz, r->buf + r->pos + 4);
+	if (!m) {
+		pr_err("%s: corrupt record at offset %zu", r->name, r->pos);
+		return -EBADMSG;
+	}
+	r->pos += 4 + sz;
+	*ret = m;
+	return 0;
+}
+
+void ckpt_img_r_close(struct ckpt_img_r *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+int ckpt_img_pages_hdr_write(int fd)
+{
+	uint8_t hdr[CKPT_PAGES_HDR_SIZE] = { 0 };
+	int err;
+
+	ckpt_img_hdr(hdr, CKPT_MAGIC_PAGES);
+	err = ckpt_write_all(fd, hdr, sizeof(hdr));
+	if (err)
+		pr_err("pages image: write: %s", strerror(-err));
+	return err;
+}
+
+int ckpt_img_pages_hdr_check(int fd, const char *name)
+{
+	uint8_t hdr[CKPT_IMG_HDR_SIZE];
+	ssize_t n = ckpt_pread_all(fd, hdr, sizeof(hdr), 0);
+
+	if (n < 0) {
+		pr_err("%s: read: %s", name, strerror((int)-n));
+		return n;
+	}
+	return ckpt_img_hdr_check(hdr, n, CKPT_MAGIC_PAGES, name);
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+static void mm_free(struct ckpt_mm *mm)
+{
+	size_t i;
+
+	for (i = 0; i < mm->n_vmas; i++) {
+		free(mm->vmas[i].path);
+		free(mm->vmas[i].name);
+	}
+	free(mm->vmas);
+	free(mm->pagemap);
+	free(mm->auxv);
+	free(mm->exe_path);
+}
+
+void ckpt_task_free(struct ckpt_task *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_threads; i++) {
+		free(t->threads[i].xsave);
+		free(t->threads[i].pending.info);
+	}
+	free(t->threads);
+	for (i = 0; i < t->n_fds; i++)
+		free(t->fds[i].path);
+	free(t->fds);
+	free(t->shared_pending.info);
+	free(t->creds.groups);
+	free(t->cwd);
+	free(t->root);
+	mm_free(&t->mm);
+	memset(t, 0, sizeof(*t));
+}
+
+void ckpt_inventory_free(struct ckpt_inventory *inv)
+{
+	free(inv->tool_version);
+	free(inv->kernel);
+	free(inv->arch);
+	memset(inv, 0, sizeof(*inv));
+}
