@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ckpt: checkpoint and restore Linux processes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "img.h"
+#include "imgdir.h"
+#include "log.h"
+#include "opts.h"
+
+#define EXIT_USAGE 2
+
+struct command {
+	const char *name;
+	enum ckpt_cmd cmd;
+	int (*run)(struct ckpt_cli *cli);
+	const char *summary;
+	const char *help;
+};
+
+static int run_dump(struct ckpt_cli *cli)
+{
+	struct ckpt_dump_stats st = { 0 };
+	int err;
+
+	if (cli->display_stats)
+		cli->dump.stats = &st;
+	err = ckpt_dump(&cli->dump);
+	if (err)
+		return EXIT_FAILURE;
+	if (cli->display_stats)
+		printf("frozen_ms: %.3f\nmemdump_ms: %.3f\npages: %llu\ntotal_ms: %.3f\n",
+		       st.frozen_ns / 1e6, st.mem_ns / 1e6, (unsigned long long)st.pages,
+		       st.total_ns / 1e6);
+	return EXIT_SUCCESS;
+}
+
+static int run_restore(struct ckpt_cli *cli)
+{
+	int status, err;
+
+	err = ckpt_restore(&cli->restore, &status);
+	if (err)
+		return EXIT_FAILURE;
+	if (cli->restore.detached)
+		return EXIT_SUCCESS;
+	/* The restored process's own status: its exit code, or 128 + signal. */
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_FAILURE;
+}
+
+static int run_show(struct ckpt_cli *cli)
+{
+	int dirfd, err;
+
+	err = ckpt_imgdir_open(cli->show_dir, &dirfd);
+	if (err)
+		return EXIT_FAILURE;
+	err = ckpt_show(dirfd, cli->show_dir, cli->json, stdout);
+	close(dirfd);
+	return err ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int run_check(struct ckpt_cli *cli)
+{
+	return ckpt_check(stdout, cli->json) ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int run_help(struct ckpt_cli *cli);
+
+static const struct command commands[] = {
+	{ "dump", CKPT_CMD_DUMP, run_dump, "checkpoint a process into an image directory",
+	  "Usage: ckpt dump [OPTIONS] PID\n"
+	  "\n"
+	  "Freeze process PID, write its whole state to an image directory, then kill it\n"
+	  "(or let it run on with --leave-running).  A failed dump leaves the process\n"
+	  "running as it was and no complete-looking image.\n"
+	  "\n"
+	  "  -t, --tree PID          the process to dump (same as the PID argument)\n"
+	  "  -D, --images-dir DIR    image directory (default ./ckpt-PID); must be absent,\n"
+	  "                          empty, or hold a previous image, which is replaced\n"
+	  "  -R, --leave-running     resume the process after the dump instead of killing it\n"
+	  "  -j, --shell-job         allow a controlling terminal (a job started from a shell)\n"
+	  "      --display-stats     print how long the process was frozen and other numbers\n"
+	  "  -v, --verbose[=N]       more messages (repeat, or N = 0..4); -q, --quiet: errors only\n"
+	  "  -h, --help              this help\n" },
+	{ "restore", CKPT_CMD_RESTORE, run_restore, "restore a process from an image directory",
+	  "Usage: ckpt restore [OPTIONS] [-D] DIR\n"
+	  "\n"
+	  "Recreate the process saved in DIR with its original PID and resume it.\n"
+	  "Without --restore-detached, ckpt waits for it and exits with its status\n"
+	  "(its exit code, or 128 + the signal that killed it).  A failed restore\n"
+	  "leaves no process behind.\n"
+	  "\n"
+	  "  -D, --images-dir DIR    the image directory (or give DIR as the argument)\n"
+	  "  -d, --restore-detached  return once the process runs; it is re-parented to init\n"
+	  "                          (or the nearest subreaper)\n"
+	  "  -j, --shell-job         give terminal fds the terminal ckpt runs on\n"
+	  "      --pidfile FILE      write the restored process's PID to FILE\n"
+	  "  -v, --verbose[=N]       more messages; -q, --quiet: errors only\n"
+	  "  -h, --help              this help\n" },
+	{ "show", CKPT_CMD_SHOW, run_show, "decode an image directory",
+	  "Usage: ckpt show [--json] DIR\n"
+	  "\n"
+	  "Decode every image in DIR and print it as text, or as JSON with --json.\n"
+	  "\n"
+	  "      --json              JSON output on stdout\n"
+	  "  -h, --help              this help\n" },
+	{ "check", CKPT_CMD_CHECK, run_check, "report what this kernel offers for checkpoint/restore",
+	  "Usage: ckpt check [--json]\n"
+	  "\n"
+	  "Probe the kernel features ckpt uses and say what each enables.  Exit status 0\n"
+	  "when everything dump and restore need is there.\n"
+	  "\n"
+	  "      --json              JSON output on stdout\n"
+	  "  -h, --help              this help\n" },
+	{ "help", CKPT_CMD_HELP, run_help, "show help for a command",
+	  "Usage: ckpt help [COMMAND]\n" },
+};
+
+static const struct command *find(enum ckpt_cmd cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].cmd == cmd)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage_all(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: ckpt [-v|-q] [--json] COMMAND [OPTIONS] [ARGS]\n\nCommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nGlobal options:\n"
+		   "  -v, --verbose[=N]  more messages; -q, --quiet: errors only\n"
+		   "      --json         JSON output (show, check)\n"
+		   "      --version      print the version\n"
+		   "  -h, --help         this help\n"
+		   "\nRun 'ckpt help COMMAND' for a command's options.  See ckpt(8).\n");
+}
+
+static int run_help(struct ckpt_cli *cli)
+{
+	const struct command *c;
+
+	if (!cli->help_topic) {
+		usage_all(stdout);
+		return EXIT_SUCCESS;
+	}
+	c = find(ckpt_cmd_lookup(cli->help_topic));
+	if (!c) {
+		fprintf(stderr, "ckpt: help: unknown command '%s'\n", cli->help_topic);
+		return EXIT_USAGE;
+	}
+	fputs(c->help, stdout);
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	static const enum ckpt_log_level levels[] = { CKPT_LOG_WARN, CKPT_LOG_INFO, CKPT_LOG_DEBUG };
+	const struct command *c;
+	struct ckpt_cli cli;
+
+	if (ckpt_cli_parse(argc, argv, &cli)) {
+		if (cli.cmd_name && cli.cmd != CKPT_CMD_NONE) {
+			fprintf(stderr, "ckpt: %s: %s\n", cli.cmd_name, cli.err);
+			fprintf(stderr, "Try 'ckpt %s --help'.\n", cli.cmd_name);
+		} else {
+			fprintf(stderr, "ckpt: %s\nTry 'ckpt --help'.\n", cli.err);
+		}
+		return EXIT_USAGE;
+	}
+	if (cli.version) {
+		printf("ckpt %s\n", CKPT_VERSION);
+		return EXIT_SUCCESS;
+	}
+	c = find(cli.cmd);
+	if (cli.help || !c) {
+		if (c)
+			fputs(c->help, stdout);
+		else
+			usage_all(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (cli.verbosity < 0)
+		ckpt_log_set_level(CKPT_LOG_ERROR);
+	else
+		ckpt_log_set_level(levels[cli.verbosity > 2 ? 2 : cli.verbosity]);
+	return c->run(&cli);
+}
