@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -151,6 +152,27 @@ fail:
 	return err;
 }
 
+/* fds that share one open file description (dup, fork) are restored with dup. */
+static void find_dups(pid_t pid, struct ckpt_task *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->n_fds; i++) {
+		struct ckpt_fd *f = &t->fds[i];
+
+		f->dup_of = -1;
+		for (j = 0; j < i; j++) {
+			const struct ckpt_fd *g = &t->fds[j];
+
+			if (g->dup_of < 0 && g->file.ino == f->file.ino && g->file.dev == f->file.dev &&
+			    syscall(SYS_kcmp, pid, pid, 0 /* KCMP_FILE */, g->fd, f->fd) == 0) {
+				f->dup_of = g->fd;
+				break;
+			}
+		}
+	}
+}
+
 int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *t)
 {
 	size_t cap = 0;
@@ -178,8 +200,10 @@ int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *
 			break;
 	}
 	closedir(d);
-	if (!err)
+	if (!err) {
 		qsort(t->fds, t->n_fds, sizeof(*t->fds), fd_cmp);
+		find_dups(pid, t);
+	}
 	return err;
 }
 
@@ -210,6 +234,14 @@ static int open_one(const struct ckpt_fd *f, int tty_fd)
 	int fd, err;
 
 	snprintf(what, sizeof(what), "fd %d", f->fd);
+	if (f->dup_of >= 0) {
+		if (dup3(f->dup_of, f->fd, f->fd_flags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0) {
+			err = -errno;
+			pr_err("fd %d: cannot share fd %d's file: %s", f->fd, f->dup_of, strerror(errno));
+			return err;
+		}
+		return 0;
+	}
 	switch (f->kind) {
 	case CKPT_FD_DEVNULL:
 		fd = open("/dev/null", flags);

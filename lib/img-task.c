@@ -374,6 +374,8 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		e.flags = f->flags;
 		e.pos = f->pos;
 		e.rdev = f->rdev;
+		e.has_dup_of = true;
+		e.dup_of = f->dup_of;
 		e.path = f->path;
 		file_id_to_pb(&id, &f->file);
 		e.file = &id;
@@ -717,6 +719,16 @@ out:
 	return err;
 }
 
+static bool fd_present(const struct ckpt_task *t, int fd)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < t->n_fds; i++)
+		if (t->fds[i].fd == fd && t->fds[i].dup_of < 0)
+			return true;
+	return false;
+}
+
 static int read_files(int dirfd, pid_t pid, struct ckpt_task *t)
 {
 	struct ckpt_img_r r;
@@ -754,6 +766,12 @@ static int read_files(int dirfd, pid_t pid, struct ckpt_task *t)
 		f->flags = e->flags;
 		f->pos = e->pos;
 		f->rdev = e->rdev;
+		f->dup_of = e->has_dup_of ? e->dup_of : -1;
+		if (f->dup_of >= f->fd || (f->dup_of >= 0 && !fd_present(t, f->dup_of))) {
+			err = BAD(name, "%s: fd %d shares an fd that is not before it", name, f->fd);
+			fd_entry__free_unpacked(e, NULL);
+			break;
+		}
 		file_id_from_pb(&f->file, e->file);
 		err = str_copy(&f->path, e->path, name, "fd path", (int)e->kind == CKPT_FD_REG);
 		if (!err && f->kind == CKPT_FD_REG && f->path[0] != '/')

@@ -229,9 +229,13 @@ static void show_fds(struct ckpt_pr *p, const struct ckpt_task *t)
 		const char *kind = f->kind < ARRAY_SIZE(fd_kinds) && fd_kinds[f->kind] ? fd_kinds[f->kind] : "?";
 
 		if (!p->json) {
-			fprintf(p->out, "%*s%d: %s %s flags 0%o pos %" PRIu64 "%s\n", 2 * p->depth, "", f->fd,
-				kind, f->path ? f->path : "", f->flags, f->pos,
-				f->fd_flags ? " cloexec" : "");
+			if (f->dup_of >= 0)
+				fprintf(p->out, "%*s%d: same file as fd %d%s\n", 2 * p->depth, "", f->fd,
+					f->dup_of, f->fd_flags ? " cloexec" : "");
+			else
+				fprintf(p->out, "%*s%d: %s %s flags 0%o pos %" PRIu64 "%s\n", 2 * p->depth,
+					"", f->fd, kind, f->path ? f->path : "", f->flags, f->pos,
+					f->fd_flags ? " cloexec" : "");
 			continue;
 		}
 		ckpt_pr_obj_open(p, NULL);
@@ -241,6 +245,7 @@ static void show_fds(struct ckpt_pr *p, const struct ckpt_task *t)
 		ckpt_pr_u64(p, "flags", f->flags);
 		ckpt_pr_u64(p, "fd_flags", f->fd_flags);
 		ckpt_pr_u64(p, "pos", f->pos);
+		ckpt_pr_i64(p, "dup_of", f->dup_of);
 		show_file_id(p, &f->file);
 		ckpt_pr_obj_close(p);
 	}

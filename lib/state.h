@@ -111,6 +111,7 @@ struct ckpt_fd {
 	char *path;
 	struct ckpt_file_id file;
 	uint64_t rdev; /* for character devices */
+	int32_t dup_of; /* same open file description as this lower fd, or -1 */
 };
 
 /* ---- signals, credentials, registers --------------------------------- */
