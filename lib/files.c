@@ -207,7 +207,8 @@ int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *
 	return err;
 }
 
-int ckpt_file_check(int fd, const char *what, const char *path, const struct ckpt_file_id *id)
+int ckpt_file_check(int fd, const char *what, const char *path, const struct ckpt_file_id *id,
+		    bool may_grow)
 {
 	struct stat st;
 
@@ -219,7 +220,8 @@ int ckpt_file_check(int fd, const char *what, const char *path, const struct ckp
 		pr_err("%s: %s is no longer the same kind of file", what, path);
 		return -ESTALE;
 	}
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != id->size) {
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != id->size &&
+	    !(may_grow && (uint64_t)st.st_size > id->size)) {
 		pr_err("%s: %s changed size since the dump (was %" PRIu64 " bytes, now %lld)", what,
 		       path, id->size, (long long)st.st_size);
 		return -ESTALE;
@@ -266,7 +268,7 @@ static int open_one(const struct ckpt_fd *f, int tty_fd)
 		return err;
 	}
 	if (f->kind == CKPT_FD_REG) {
-		err = ckpt_file_check(fd, what, f->path, &f->file);
+		err = ckpt_file_check(fd, what, f->path, &f->file, f->flags & O_APPEND);
 		if (err)
 			goto fail;
 		if (lseek(fd, f->pos, SEEK_SET) < 0 && S_ISREG(f->file.mode)) {

@@ -25,7 +25,11 @@ int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *
  * entries (-1 if none).  Logs one error and returns -errno on failure.
  */
 int ckpt_files_restore(const struct ckpt_task *t, int tty_fd);
-/* Check that a file still is what the image saw (size, type). */
-int ckpt_file_check(int fd, const char *what, const char *path, const struct ckpt_file_id *id);
+/*
+ * Check that a file still is what the image saw (type, size).  may_grow:
+ * a larger file is fine (an O_APPEND fd writes at the end anyway).
+ */
+int ckpt_file_check(int fd, const char *what, const char *path, const struct ckpt_file_id *id,
+		    bool may_grow);
 
 #endif

@@ -27,6 +27,28 @@ static uint32_t get32(const uint8_t *p)
 	return le32toh(v);
 }
 
+/* CRC-32C (Castagnoli) of each record's payload: catches flipped bits protobuf would accept. */
+uint32_t ckpt_crc32c(uint32_t crc, const void *data, size_t len)
+{
+	static uint32_t table[256];
+	const uint8_t *p = data;
+	size_t i;
+
+	if (!table[1])
+		for (i = 0; i < 256; i++) {
+			uint32_t c = i;
+			int k;
+
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+			table[i] = c;
+		}
+	crc = ~crc;
+	for (i = 0; i < len; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
 void ckpt_img_hdr(uint8_t hdr[CKPT_IMG_HDR_SIZE], uint32_t magic)
 {
 	memset(hdr, 0, CKPT_IMG_HDR_SIZE);
@@ -102,22 +124,23 @@ int ckpt_img_w_msg(struct ckpt_img_w *w, const ProtobufCMessage *m)
 		pr_err("%s: record of %zu bytes is too large", w->name, sz);
 		return -EFBIG;
 	}
-	if (w->len + 4 + sz > w->cap) {
+	if (w->len + 8 + sz > w->cap) {
 		err = w_flush(w);
 		if (err)
 			return err;
-		if (4 + sz > w->cap) {
-			uint8_t *nb = realloc(w->buf, 4 + sz);
+		if (8 + sz > w->cap) {
+			uint8_t *nb = realloc(w->buf, 8 + sz);
 
 			if (!nb)
 				return -ENOMEM;
 			w->buf = nb;
-			w->cap = 4 + sz;
+			w->cap = 8 + sz;
 		}
 	}
 	put32(w->buf + w->len, sz);
-	protobuf_c_message_pack(m, w->buf + w->len + 4);
-	w->len += 4 + sz;
+	protobuf_c_message_pack(m, w->buf + w->len + 8);
+	put32(w->buf + w->len + 4, ckpt_crc32c(0, w->buf + w->len + 8, sz));
+	w->len += 8 + sz;
 	return 0;
 }
 
@@ -210,8 +233,8 @@ int ckpt_img_r_msg(struct ckpt_img_r *r, const ProtobufCMessageDescriptor *d,
 	*ret = NULL;
 	if (r->pos == r->len)
 		return 0;
-	if (r->len - r->pos < 4) {
-		pr_err("%s: truncated record length at offset %zu", r->name, r->pos);
+	if (r->len - r->pos < 8) {
+		pr_err("%s: truncated record header at offset %zu", r->name, r->pos);
 		return -ENODATA;
 	}
 	sz = get32(r->buf + r->pos);
@@ -220,17 +243,21 @@ int ckpt_img_r_msg(struct ckpt_img_r *r, const ProtobufCMessageDescriptor *d,
 		       sz, r->pos, CKPT_IMG_MAX_RECORD);
 		return -EFBIG;
 	}
-	if (r->len - r->pos - 4 < sz) {
+	if (r->len - r->pos - 8 < sz) {
 		pr_err("%s: truncated record at offset %zu (%u bytes, %zu left)", r->name, r->pos, sz,
-		       r->len - r->pos - 4);
+		       r->len - r->pos - 8);
 		return -ENODATA;
 	}
-	m = protobuf_c_message_unpack(d, NULL, sz, r->buf + r->pos + 4);
+	if (ckpt_crc32c(0, r->buf + r->pos + 8, sz) != get32(r->buf + r->pos + 4)) {
+		pr_err("%s: corrupt record at offset %zu (checksum mismatch)", r->name, r->pos);
+		return -EBADMSG;
+	}
+	m = protobuf_c_message_unpack(d, NULL, sz, r->buf + r->pos + 8);
 	if (!m) {
 		pr_err("%s: corrupt record at offset %zu", r->name, r->pos);
 		return -EBADMSG;
 	}
-	r->pos += 4 + sz;
+	r->pos += 8 + sz;
 	*ret = m;
 	return 0;
 }

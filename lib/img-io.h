@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Framing of image files: header, then u32-length-prefixed protobuf records. */
+/*
+ * Framing of image files: a 16-byte header, then records, each
+ * u32 length | u32 CRC-32C of the payload | payload (a packed protobuf message).
+ */
 #ifndef CKPT_IMG_IO_H
 #define CKPT_IMG_IO_H
 
@@ -32,6 +35,7 @@ struct ckpt_img_r {
 	size_t len, pos;
 };
 
+uint32_t ckpt_crc32c(uint32_t crc, const void *data, size_t len);
 /* Header bytes for magic (little-endian). */
 void ckpt_img_hdr(uint8_t hdr[CKPT_IMG_HDR_SIZE], uint32_t magic);
 /* Check a header; logs one error naming the file. */

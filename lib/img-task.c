@@ -168,6 +168,7 @@ static int write_core(int dirfd, const struct ckpt_task *t)
 	RlimitEntry rl[CKPT_NRLIMITS], *rlp[CKPT_NRLIMITS];
 	SigactionEntry sa[CKPT_NSIG], *sap[CKPT_NSIG];
 	ThreadEntry *th = NULL, **thp = NULL;
+	ItimerEntry it[3], *itp[3];
 	UserRegsX86 *regs = NULL;
 	struct ckpt_img_w w;
 	char name[64];
@@ -262,6 +263,14 @@ static int write_core(int dirfd, const struct ckpt_task *t)
 	}
 	c.n_threads = t->n_threads;
 	c.threads = thp;
+	for (i = 0; i < 3; i++) {
+		itimer_entry__init(&it[i]);
+		it[i].value_us = t->itimers[i].value_us;
+		it[i].interval_us = t->itimers[i].interval_us;
+		itp[i] = &it[i];
+	}
+	c.n_itimers = 3;
+	c.itimers = itp;
 	snprintf(name, sizeof(name), "core-%d.img", t->pid);
 	err = ckpt_img_w_open(dirfd, name, CKPT_MAGIC_CORE, &w);
 	if (err)
@@ -562,6 +571,14 @@ static int read_core(int dirfd, pid_t pid, struct ckpt_task *t)
 	err = sigq_from_pb(&t->shared_pending, c->shared_pending, c->n_shared_pending, name);
 	if (err)
 		goto out;
+	for (i = 0; i < c->n_itimers && i < 3; i++) {
+		if (c->itimers[i]->value_us > (1ULL << 50) || c->itimers[i]->interval_us > (1ULL << 50)) {
+			err = BAD(name, "%s: interval timer %zu out of range", name, i);
+			goto out;
+		}
+		t->itimers[i].value_us = c->itimers[i]->value_us;
+		t->itimers[i].interval_us = c->itimers[i]->interval_us;
+	}
 	t->threads = calloc(c->n_threads, sizeof(*t->threads));
 	if (!t->threads) {
 		err = -ENOMEM;

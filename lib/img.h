@@ -2,8 +2,9 @@
 /*
  * Image files.  Every file starts with a 16-byte header
  *   u32 magic (per kind) | u32 version (CKPT_IMG_VERSION) | u32 flags | u32 reserved
- * little-endian, then records: u32 length + a packed protobuf message, with
- * the length capped before anything is allocated (images are untrusted).
+ * little-endian, then records: u32 length, u32 CRC-32C, a packed protobuf
+ * message; the length is capped before anything is allocated (images are
+ * untrusted).
  * The raw pages file has the same header padded to CKPT_PAGES_HDR_SIZE; the
  * page data that follows is page aligned.
  *

@@ -80,7 +80,7 @@ static int open_checked(const char *what, const char *path, int flags,
 		pr_err("%s: cannot open %s: %s", what, path, strerror(errno));
 		return err;
 	}
-	err = ckpt_file_check(fd, what, path, id);
+	err = ckpt_file_check(fd, what, path, id, false);
 	if (err) {
 		close(fd);
 		return err;

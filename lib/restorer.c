@@ -629,6 +629,27 @@ static int queue_signals(struct rst *r, const struct ckpt_sigqueue *q, pid_t tid
 	return 0;
 }
 
+/* Interval timers, with the time that was left at the dump. */
+static int set_itimers(struct rst *r)
+{
+	int i, err;
+
+	for (i = 0; i < 3; i++) {
+		uint64_t itv[4] = { r->t->itimers[i].interval_us / 1000000,
+				    r->t->itimers[i].interval_us % 1000000,
+				    r->t->itimers[i].value_us / 1000000, r->t->itimers[i].value_us % 1000000 };
+
+		if (!itv[0] && !itv[1] && !itv[2] && !itv[3])
+			continue;
+		err = ckpt_vm_write(r->pid, SCRATCH(r), itv, sizeof(itv));
+		if (!err)
+			err = inj(r, "setitimer", SYS_setitimer, i, SCRATCH(r), 0, 0, 0, 0, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* Per-thread registrations: rseq, robust futex list, clear_child_tid, sigaltstack. */
 static int set_thread_regs_extra(struct rst *r)
 {
@@ -772,6 +793,8 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 		err = queue_signals(&r, &t->threads[0].pending, t->threads[0].tid);
 	if (!err)
 		err = set_thread_regs_extra(&r);
+	if (!err)
+		err = set_itimers(&r);
 	if (!err)
 		err = set_creds(&r);
 	if (!err)

@@ -144,6 +144,14 @@ static void show_signals(struct ckpt_pr *p, const struct ckpt_task *t)
 	}
 	ckpt_pr_arr_close(p);
 	show_sigq(p, "shared_pending", &t->shared_pending);
+	ckpt_pr_arr_open(p, "itimers");
+	for (i = 0; i < 3; i++) {
+		ckpt_pr_obj_open(p, NULL);
+		ckpt_pr_u64(p, "value_us", t->itimers[i].value_us);
+		ckpt_pr_u64(p, "interval_us", t->itimers[i].interval_us);
+		ckpt_pr_obj_close(p);
+	}
+	ckpt_pr_arr_close(p);
 }
 
 static void show_file_id(struct ckpt_pr *p, const struct ckpt_file_id *id)

@@ -116,6 +116,19 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 	err = ckpt_parasite_syscall(&par, SYS_brk, 0, 0, 0, 0, &r);
 	if (!err)
 		*ret_brk = r;
+	for (sig = 0; !err && sig < 3; sig++) {
+		struct { uint64_t is, ius, vs, vus; } itv; /* struct itimerval */
+
+		err = ckpt_parasite_syscall(&par, SYS_getitimer, sig, par.scratch, 0, 0, &r);
+		if (!err && r < 0)
+			err = (int)r;
+		if (!err)
+			err = ckpt_vm_read(src->pid, par.scratch, &itv, sizeof(itv));
+		if (!err) {
+			t->itimers[sig].interval_us = itv.is * 1000000 + itv.ius;
+			t->itimers[sig].value_us = itv.vs * 1000000 + itv.vus;
+		}
+	}
 	if (!err && t->n_threads)
 		err = parasite_thread(&par, &t->threads[0]);
 	if (err)

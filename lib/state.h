@@ -179,6 +179,10 @@ struct ckpt_task {
 	struct ckpt_rlimit rlimits[CKPT_NRLIMITS];
 	struct ckpt_sigaction sigactions[CKPT_NSIG]; /* index = signo - 1 */
 	struct ckpt_sigqueue shared_pending;         /* process-wide pending */
+	/* setitimer(2) ITIMER_REAL/VIRTUAL/PROF: remaining value and interval, in µs */
+	struct {
+		uint64_t value_us, interval_us;
+	} itimers[3];
 
 	struct ckpt_thread *threads; /* threads[0] is the main thread */
 	size_t n_threads;

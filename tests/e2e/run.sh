@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# End-to-end tests: real processes are dumped and restored, and prove their
+# own state afterwards (tests/progs/progs.h describes the protocol).
+# Env: CKPT (the binary), PROGS (built test programs).  Ends with
+# "N passed, N failed[, N skipped]".
+set -u
+CKPT=${CKPT:?} PROGS=${PROGS:?}
+ROOT=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-e2e.XXXXXX")
+chmod 755 "$ROOT"
+pass=0 fail=0 skipped=0
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$ROOT"' EXIT
+
+ok() { pass=$((pass + 1)); echo "ok $T"; }
+bad() { fail=$((fail + 1)); echo "FAIL $T: $*"; [ -n "${LOG:-}" ] && [ -f "$LOG" ] && tail -n 3 "$LOG" | sed 's/^/    log: /'; }
+skip() { skipped=$((skipped + 1)); echo "skip $T: $*"; }
+
+# new_test NAME: a fresh directory D, log file LOG
+new_test() {
+	T=$1 D=$ROOT/$1 LOG=$ROOT/$1/log
+	mkdir -p "$D"
+	chmod 755 "$D"
+}
+
+# start PROG ARGS...: run in its own session, stdout to $LOG; sets PID
+start() {
+	: >"$LOG"
+	# O_APPEND: the log may grow between a --leave-running dump and a restore.
+	setsid "$PROGS/$1" "${@:2}" >>"$LOG" 2>&1 </dev/null &
+	PID=$!
+	PIDS+=("$PID")
+	wait_for "^READY" 10 || { echo "no READY from $1"; return 1; }
+	wait_hb 0
+}
+
+wait_for() { # regex seconds
+	local i
+	for i in $(seq 1 $(($2 * 50))); do grep -q "$1" "$LOG" 2>/dev/null && return 0; sleep 0.02; done
+	return 1
+}
+last_hb() { awk '$1 == "HB" {n = $2} END {print n + 0}' "$LOG"; }
+wait_hb() { # wait until a heartbeat greater than $1 appears
+	local i
+	for i in $(seq 1 500); do [ "$(last_hb)" -gt "$1" ] && return 0; sleep 0.02; done
+	return 1
+}
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; }
+gone() { # wait until pid is gone (reaped)
+	local i
+	for i in $(seq 1 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
+	return 1
+}
+
+# verify: ask the process to check itself; PASS expected
+verify() {
+	kill -USR1 "$PID" 2>/dev/null || { echo "process $PID is gone"; return 1; }
+	wait_for "^\(PASS\|FAIL\)" 20 || { echo "no verdict"; return 1; }
+	grep -q "^PASS" "$LOG" || { grep "^FAIL" "$LOG" | head -1; return 1; }
+}
+
+# dump_restore: dump $PID into $D/img, check it is gone, restore detached,
+# check the same PID runs and its heartbeat advances.
+dump_restore() {
+	local before out
+	rm -rf "$D/img"
+	out=$("$CKPT" dump "$PID" -D "$D/img" "$@" 2>&1) || { echo "dump failed: $out"; return 1; }
+	before=$(last_hb)
+	gone "$PID" || { echo "pid $PID still there after dump"; return 1; }
+	[ -f "$D/img/inventory.img" ] || { echo "no inventory.img"; return 1; }
+	out=$("$CKPT" restore -D "$D/img" --restore-detached 2>&1) || { echo "restore failed: $out"; return 1; }
+	alive "$PID" || { echo "pid $PID not running after restore"; return 1; }
+	wait_hb "$before" || { echo "heartbeat stuck at $(last_hb) (was $before)"; return 1; }
+}
+
+# cycle PROG ARGS: start, dump, restore, verify
+cycle() {
+	local why
+	why=$(start "$@") || { bad "$why"; return; }
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	why=$(dump_restore) || { bad "$why"; return; }
+	why=$(verify) || { bad "$why"; return; }
+	ok
+}
+
+# expect_fail CMD...: exit status 1..127, stderr one line starting "ckpt:"
+expect_fail() {
+	local rc lines
+	"$@" >"$D/out" 2>"$D/err"
+	rc=$?
+	lines=$(wc -l <"$D/err")
+	if [ $rc -eq 0 ] || [ $rc -ge 128 ]; then echo "exit status $rc"; return 1; fi
+	if [ "$lines" -ne 1 ] || ! head -1 "$D/err" | grep -q '^ckpt: '; then
+		echo "stderr is not one 'ckpt:' line: $(head -3 "$D/err" | tr '\n' '|')"
+		return 1
+	fi
+	ERR=$(cat "$D/err")
+}
+
+# ---------------------------------------------------------------- state
+new_test counter; cycle counter
+new_test memory_256M; cycle mem 256
+new_test registers_avx; cycle regs
+new_test file_offsets; mkdir -p "$D/files"; cycle fileoff "$D/files"
+new_test signals_creds_limits; cycle signals "$ROOT/signals_creds_limits"
+new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"
+new_test in_nanosleep; cycle sleeper
+new_test in_signal_handler; cycle sighandler
+
+new_test leave_running
+if why=$(start counter); then
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	if ! out=$("$CKPT" dump "$PID" -D "$D/img" --leave-running 2>&1); then bad "dump: $out"
+	elif ! alive "$PID" || ! wait_hb "$(last_hb)"; then bad "not running on after --leave-running"
+	else
+		kill -9 "$PID"; gone "$PID"
+		if ! out=$("$CKPT" restore -D "$D/img" -d 2>&1); then bad "restore: $out"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	fi
+else bad "$why"; fi
+
+new_test twice
+if why=$(start mem 64); then
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	if ! why=$(dump_restore); then bad "first: $why"
+	elif ! why=$(dump_restore); then bad "second: $why"
+	elif why=$(verify); then ok; else bad "$why"; fi
+else bad "$why"; fi
+
+# ckpt restore without -d waits and returns the process's exit status
+for code in 0 3; do
+	new_test restore_waits_exit_$code
+	if why=$(start exiter $code); then
+		PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+		"$CKPT" dump "$PID" -D "$D/img" >/dev/null 2>&1 && gone "$PID"
+		"$CKPT" restore -D "$D/img" >/dev/null 2>&1 &
+		rpid=$!
+		for i in $(seq 1 200); do alive "$PID" && break; sleep 0.02; done
+		b=$(last_hb); wait_hb "$b"; kill -USR1 "$PID"
+		wait $rpid
+		rc=$?
+		if [ $rc -eq "$code" ] && grep -q "^PASS exiting with $code" "$LOG"; then ok
+		else bad "ckpt restore exited $rc, want $code"; fi
+	else bad "$why"; fi
+done
+
+# ---------------------------------------------------------------- show
+new_test show
+if why=$(start counter); then
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	"$CKPT" dump "$PID" -D "$D/img" --leave-running >/dev/null 2>&1
+	kill -9 "$PID"
+	if ! "$CKPT" show "$D/img" >"$D/show.txt" 2>&1 || ! grep -q "pid: $PID" "$D/show.txt"; then bad "text"
+	elif ! "$CKPT" show "$D/img" --json >"$D/show.json" || ! python3 -m json.tool "$D/show.json" >/dev/null; then bad "json invalid"
+	elif ! python3 -c "import json,sys; d=json.load(open(sys.argv[1])); t=d['tasks'][0]; assert t['pid']==$PID and t['comm']=='counter' and len(t['mm']['vmas'])>5 and t['threads'][0]['xsave_size']>512" "$D/show.json"; then bad "json content"
+	else ok; fi
+else bad "$why"; fi
+
+# ---------------------------------------------------------------- bad input
+new_test err_unknown_pid
+pid=4000000; while kill -0 $pid 2>/dev/null; do pid=$((pid + 1)); done
+if expect_fail "$CKPT" dump $pid -D "$D/img" && [[ $ERR == *"No such process"* ]] && [ ! -e "$D/img" ]; then ok; else bad "${ERR:-}"; fi
+
+new_test err_kernel_thread
+if expect_fail "$CKPT" dump 2 -D "$D/img" && [[ $ERR == *"kernel thread"* ]]; then ok; else bad "${ERR:-}"; fi
+
+new_test err_self
+if expect_fail sh -c 'exec "$0" dump $$ -D "$1"' "$CKPT" "$D/img" && [[ $ERR == *"ckpt itself"* ]]; then ok; else bad "${ERR:-}"; fi
+
+new_test err_usage
+"$CKPT" dump --no-such-option 1 >/dev/null 2>&1; rc1=$?
+"$CKPT" dump 12abc >/dev/null 2>&1; rc2=$?
+"$CKPT" restore >/dev/null 2>&1; rc3=$?
+if [ $rc1 -eq 2 ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 2 ]; then ok; else bad "usage errors exit $rc1 $rc2 $rc3, want 2"; fi
+
+new_test err_no_permission
+if ! id ckpt-test >/dev/null 2>&1 && ! useradd -M -r -s /usr/sbin/nologin ckpt-test 2>/dev/null; then
+	skip "cannot create the unprivileged user ckpt-test"
+elif ! command -v setpriv >/dev/null; then
+	skip "setpriv missing"
+elif why=$(start counter); then
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	if expect_fail setpriv --reuid ckpt-test --regid ckpt-test --clear-groups --inh-caps=-all \
+		"$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"Operation not permitted"* ]] &&
+		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img/inventory.img" ]; then ok
+	else bad "${ERR:-} (process alive: $(alive "$PID" && echo yes || echo no))"; fi
+	kill -9 "$PID"
+else bad "$why"; fi
+
+new_test err_unsupported_fd
+if why=$(start pipeuser); then
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"fd 3"* && $ERR == *pipe* ]] &&
+		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img/inventory.img" ] &&
+		! ls -d "$D"/img.tmp-* >/dev/null 2>&1 && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$why"; fi
+
+new_test err_missing_dir
+if expect_fail "$CKPT" restore -D "$D/nonexistent"; then ok; else bad "${ERR:-}"; fi
+
+# One good image, then damaged copies of it.
+new_test images
+if why=$(start counter); then
+	IPID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	"$CKPT" dump "$IPID" -D "$ROOT/good" >/dev/null 2>&1 && gone "$IPID"
+	[ -f "$ROOT/good/inventory.img" ] && ok || bad "no good image"
+else bad "$why"; fi
+
+damaged() { # NAME FILE ACTION: copy the good image, damage FILE, restore must fail cleanly
+	new_test "err_image_$1"
+	rm -rf "$D/img"; cp -a "$ROOT/good" "$D/img"
+	local f="$D/img/$2"
+	case $3 in
+	missing) rm -f "$f" ;;
+	truncate) truncate -s $(($(stat -c %s "$f") / 2)) "$f" ;;
+	empty) : >"$f" ;;
+	flip) # flip 8 bytes in the middle of the records
+		local off=$(( ($(stat -c %s "$f") + 16) / 2 ))
+		printf '\xff\x7f\x00\xfe\x81\x42\x13\x99' | dd of="$f" bs=1 seek=$off conv=notrunc 2>/dev/null ;;
+	version) printf '\x07\x00\x00\x00' | dd of="$f" bs=1 seek=4 conv=notrunc 2>/dev/null ;;
+	magic) printf 'XXXX' | dd of="$f" bs=1 seek=0 conv=notrunc 2>/dev/null ;;
+	esac
+	ERR=
+	if expect_fail "$CKPT" restore -D "$D/img" -d && [[ $ERR == *"$4"* ]] && ! alive "$IPID"; then ok
+	else bad "${ERR:-} (want '$4'; pid alive: $(alive "$IPID" && echo yes || echo no))"; fi
+	kill -9 "$IPID" 2>/dev/null; gone "$IPID"
+}
+if [ -n "${IPID:-}" ] && [ -f "$ROOT/good/inventory.img" ]; then
+	for f in inventory core-$IPID mm-$IPID files-$IPID pagemap-$IPID pages-$IPID; do
+		damaged "missing_$f" "$f.img" missing "$f.img"
+	done
+	for f in inventory core-$IPID mm-$IPID files-$IPID pagemap-$IPID; do
+		damaged "truncated_$f" "$f.img" truncate "$f.img"
+		damaged "version_$f" "$f.img" version "version 7"
+		damaged "magic_$f" "$f.img" magic "$f.img"
+	done
+	damaged truncated_pages "pages-$IPID.img" truncate "pages-$IPID.img"
+	damaged version_pages "pages-$IPID.img" version "version 7"
+	damaged empty_core "core-$IPID.img" empty "core-$IPID.img"
+	damaged flipped_core "core-$IPID.img" flip "core-$IPID.img"
+	damaged flipped_mm "mm-$IPID.img" flip "mm-$IPID.img"
+fi
+
+new_test err_pid_in_use
+if why=$(start counter); then
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	"$CKPT" dump "$PID" -D "$D/img" --leave-running >/dev/null 2>&1
+	if expect_fail "$CKPT" restore -D "$D/img" -d && [[ $ERR == *"in use"* ]] && alive "$PID" &&
+		wait_hb "$(last_hb)" && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$why"; fi
+
+new_test err_mapped_file_changed
+if why=$(start mapfile "$D/mapped"); then
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	"$CKPT" dump "$PID" -D "$D/img" >/dev/null 2>&1 && gone "$PID"
+	echo more >>"$D/mapped"
+	if expect_fail "$CKPT" restore -D "$D/img" -d && [[ $ERR == *"changed size"* ]] && ! alive "$PID"; then ok
+	else bad "${ERR:-}"; fi
+else bad "$why"; fi
+
+new_test err_dir_not_empty
+mkdir -p "$D/full"; echo x >"$D/full/keep"
+if why=$(start counter); then
+	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	if expect_fail "$CKPT" dump "$PID" -D "$D/full" && [ -f "$D/full/keep" ] && alive "$PID" && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$why"; fi
+
+echo
+if [ $skipped -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skipped skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ $fail -eq 0 ]
