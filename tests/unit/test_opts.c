@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command-line parsing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "opts.h"
+
+static int parse(struct ckpt_cli *cli, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = "ckpt";
+	va_start(ap, cli);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	return ckpt_cli_parse(argc, argv, cli);
+}
+
+static void test_dump(void **s)
+{
+	struct ckpt_cli c;
+
+	(void)s;
+	assert_int_equal(parse(&c, "dump", "123", NULL), 0);
+	assert_int_equal(c.cmd, CKPT_CMD_DUMP);
+	assert_int_equal(c.dump.pid, 123);
+	assert_string_equal(c.dump.dir, "ckpt-123");
+	assert_false(c.dump.leave_running);
+	assert_int_equal(parse(&c, "dump", "-D", "/x", "--leave-running", "--shell-job", "77", NULL), 0);
+	assert_int_equal(c.dump.pid, 77);
+	assert_string_equal(c.dump.dir, "/x");
+	assert_true(c.dump.leave_running);
+	assert_true(c.dump.shell_job);
+	/* CRIU spellings */
+	assert_int_equal(parse(&c, "dump", "-t", "55", "--images-dir", "d", "-R", "-j", NULL), 0);
+	assert_int_equal(c.dump.pid, 55);
+	assert_string_equal(c.dump.dir, "d");
+	assert_true(c.dump.leave_running && c.dump.shell_job);
+	assert_int_equal(parse(&c, "-v", "dump", "9", "-v", "--display-stats", NULL), 0);
+	assert_int_equal(c.verbosity, 2);
+	assert_true(c.display_stats);
+	assert_int_equal(parse(&c, "dump", "9", "-q", NULL), 0);
+	assert_int_equal(c.verbosity, -1);
+	assert_int_equal(parse(&c, "dump", "9", "-v3", NULL), 0);
+	assert_int_equal(c.verbosity, 3);
+}
+
+static void test_dump_errors(void **s)
+{
+	struct ckpt_cli c;
+
+	(void)s;
+	assert_int_equal(parse(&c, "dump", NULL), -EINVAL);
+	assert_string_equal(c.err, "missing PID");
+	assert_int_equal(parse(&c, "dump", "12abc", NULL), -EINVAL);
+	assert_non_null(strstr(c.err, "invalid PID"));
+	assert_int_equal(parse(&c, "dump", "0", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "dump", "-5", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "dump", "99999999999999", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "dump", "1", "2", NULL), -EINVAL);
+	assert_non_null(strstr(c.err, "more than one PID"));
+	assert_int_equal(parse(&c, "dump", "1", "--frobnicate", NULL), -EINVAL);
+	assert_string_equal(c.err, "unrecognized option '--frobnicate'");
+	assert_int_equal(parse(&c, "dump", "1", "-D", NULL), -EINVAL);
+	assert_non_null(strstr(c.err, "requires an argument"));
+	assert_int_equal(parse(&c, "dump", "1", "-Z", NULL), -EINVAL);
+	assert_non_null(strstr(c.err, "invalid option"));
+	assert_int_equal(parse(&c, "dump", "1", "--verbose=9", NULL), -EINVAL);
+}
+
+static void test_restore(void **s)
+{
+	struct ckpt_cli c;
+
+	(void)s;
+	assert_int_equal(parse(&c, "restore", "img", NULL), 0);
+	assert_string_equal(c.restore.dir, "img");
+	assert_false(c.restore.detached);
+	assert_int_equal(parse(&c, "restore", "-D", "img", "-d", "--pidfile", "p", "-j", NULL), 0);
+	assert_string_equal(c.restore.dir, "img");
+	assert_true(c.restore.detached && c.restore.shell_job);
+	assert_string_equal(c.restore.pidfile, "p");
+	assert_int_equal(parse(&c, "restore", "--restore-detached", "--images-dir", "x", NULL), 0);
+	assert_true(c.restore.detached);
+	assert_int_equal(parse(&c, "restore", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "restore", "a", "b", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "restore", "-D", "a", "b", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "restore", "a", "--leave-running", NULL), -EINVAL);
+}
+
+static void test_others(void **s)
+{
+	struct ckpt_cli c;
+
+	(void)s;
+	assert_int_equal(parse(&c, "show", "img", "--json", NULL), 0);
+	assert_int_equal(c.cmd, CKPT_CMD_SHOW);
+	assert_true(c.json);
+	assert_string_equal(c.show_dir, "img");
+	assert_int_equal(parse(&c, "--json", "show", "img", NULL), 0);
+	assert_true(c.json);
+	assert_int_equal(parse(&c, "show", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "show", "a", "b", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "check", NULL), 0);
+	assert_int_equal(c.cmd, CKPT_CMD_CHECK);
+	assert_int_equal(parse(&c, "check", "x", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "help", "dump", NULL), 0);
+	assert_string_equal(c.help_topic, "dump");
+	assert_int_equal(parse(&c, "--version", NULL), 0);
+	assert_true(c.version);
+	assert_int_equal(parse(&c, "dump", "--help", NULL), 0);
+	assert_true(c.help);
+	assert_int_equal(parse(&c, NULL), -EINVAL);
+	assert_int_equal(parse(&c, "frob", NULL), -EINVAL);
+	assert_non_null(strstr(c.err, "unknown command"));
+	assert_int_equal(parse(&c, "--bogus", "dump", "1", NULL), -EINVAL);
+}
+
+static void test_pid(void **s)
+{
+	int p;
+
+	(void)s;
+	assert_int_equal(ckpt_parse_pid("1", &p), 0);
+	assert_int_equal(p, 1);
+	assert_int_equal(ckpt_parse_pid("2147483647", &p), 0);
+	assert_int_equal(ckpt_parse_pid("2147483648", &p), -EINVAL);
+	assert_int_equal(ckpt_parse_pid("", &p), -EINVAL);
+	assert_int_equal(ckpt_parse_pid(" 1", &p), -EINVAL);
+	assert_int_equal(ckpt_parse_pid("+1", &p), -EINVAL);
+	assert_int_equal(ckpt_parse_pid(NULL, &p), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dump), cmocka_unit_test(test_dump_errors),
+		cmocka_unit_test(test_restore), cmocka_unit_test(test_others),
+		cmocka_unit_test(test_pid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
