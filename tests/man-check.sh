@@ -12,7 +12,8 @@ done
 missing=
 for cmd in dump restore show check; do
 	for opt in $("$CKPT" help $cmd | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-		grep -qF -- "\\-\\-${opt#--}" man/ckpt.8 || missing="$missing $cmd:$opt"
+		esc=$(printf '%s' "$opt" | sed 's/-/\\-/g') # groff spells - as \-
+		grep -qF -- "$esc" man/ckpt.8 || missing="$missing $cmd:$opt"
 	done
 done
 if [ -z "$missing" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL options missing from man/ckpt.8:$missing"; fi
