@@ -272,7 +272,12 @@ static void show_task(struct ckpt_pr *p, const struct ckpt_task *t)
 	ckpt_pr_str(p, "comm", t->comm);
 	ckpt_pr_str(p, "cwd", t->cwd);
 	ckpt_pr_str(p, "root", t->root);
-	ckpt_pr_u64(p, "umask", t->umask);
+	{
+		char um[8];
+
+		snprintf(um, sizeof(um), "%04o", t->umask & 07777);
+		ckpt_pr_str(p, "umask", um);
+	}
 	ckpt_pr_hex(p, "personality", t->personality);
 	show_creds(p, &t->creds);
 	if (p->json) {

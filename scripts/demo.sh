@@ -32,7 +32,7 @@ echo "the counter is gone; last heartbeat $before; image:"
 ls -l "$img"
 
 step "ckpt show $img"
-"$CKPT" show "$img" | head -n 40
+"$CKPT" show "$img" | awk '/threads:/ {skip = 1} /fds:/ {skip = 0} /vmas:/ {n = 0} !skip && n++ < 60' 
 
 step "ckpt restore -D $img --restore-detached"
 sleep 1
