@@ -39,6 +39,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
 .PHONY: all check unit e2e demo bench install deps clean man-check
+# Generated protobuf sources are kept (no "rm" after the summary line).
+.SECONDARY: $(PB_C) $(PB_H)
 all: $(CKPT) $(PROGS) $(UNITS) $(BUILD)/memhog
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
