@@ -145,7 +145,7 @@ static int collect(struct ckpt_source *src, struct ckpt_task *t)
 
 static void finish_task(pid_t pid, bool leave_running)
 {
-	int status, i;
+	int status;
 
 	if (leave_running) {
 		if (ckpt_ptrace_detach(pid))
@@ -156,11 +156,6 @@ static void finish_task(pid_t pid, bool leave_running)
 	/* As its tracer we see it die; its parent reaps it. */
 	while (waitpid(pid, &status, __WALL) >= 0 && !WIFEXITED(status) && !WIFSIGNALED(status))
 		;
-	/* Wait (a little) for the reaping, so the PID is free for a restore. */
-	for (i = 0; i < 600 && !kill(pid, 0); i++)
-		usleep(5000);
-	if (!kill(pid, 0))
-		pr_warn("pid %d: killed, but its parent has not reaped it yet", pid);
 }
 
 int ckpt_dump(const struct ckpt_dump_opts *o)

@@ -23,6 +23,7 @@
 #include "img.h"
 #include "imgdir.h"
 #include "log.h"
+#include "proc.h"
 #include "ptrace.h"
 #include "restorer.h"
 #include "util.h"
@@ -319,6 +320,21 @@ static void __attribute__((noreturn)) child_main(struct rst_ctx *c)
 	_exit(1);
 }
 
+/* The parent of pid if pid is a zombie, else 0. */
+static pid_t zombie_parent(pid_t pid)
+{
+	struct ckpt_proc_stat st;
+	int procfd;
+	pid_t ppid = 0;
+
+	if (ckpt_proc_open(pid, &procfd))
+		return 0;
+	if (!ckpt_proc_stat(procfd, &st) && st.state == 'Z')
+		ppid = st.ppid;
+	close(procfd);
+	return ppid;
+}
+
 static int create_task(struct rst_ctx *c, pid_t *ret)
 {
 	pid_t set_tid = c->t.pid;
@@ -339,7 +355,10 @@ static int create_task(struct rst_ctx *c, pid_t *ret)
 	err = -errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
-		if (err == -EEXIST)
+		if (err == -EEXIST && zombie_parent(c->t.pid) > 0)
+			pr_err("pid %d: is in use by a zombie its parent (pid %d) has not reaped yet; "
+			       "cannot restore with the same PID", c->t.pid, zombie_parent(c->t.pid));
+		else if (err == -EEXIST)
 			pr_err("pid %d: is in use; cannot restore with the same PID", c->t.pid);
 		else if (err == -EPERM)
 			pr_err("pid %d: creating a task with a chosen PID needs CAP_CHECKPOINT_RESTORE",
