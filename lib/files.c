@@ -54,7 +54,7 @@ const char *ckpt_fd_type_name(const char *link, mode_t mode, char *buf, size_t l
 	}
 }
 
-static void set_id(struct ckpt_file_id *id, const struct stat *st)
+void ckpt_file_id_set(struct ckpt_file_id *id, const struct stat *st)
 {
 	id->dev = st->st_dev;
 	id->ino = st->st_ino;
@@ -71,7 +71,7 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 	f->path = strdup(link);
 	if (!f->path)
 		return -ENOMEM;
-	set_id(&f->file, st);
+	ckpt_file_id_set(&f->file, st);
 	if (!strncmp(link, "anon_inode:", 11) || !strncmp(link, "/memfd:", 7))
 		goto unsupported;
 	switch (st->st_mode & S_IFMT) {

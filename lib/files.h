@@ -14,6 +14,8 @@
  */
 int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struct stat *st,
 		     bool shell_job);
+/* The identity the image keeps of a file. */
+void ckpt_file_id_set(struct ckpt_file_id *id, const struct stat *st);
 /* Human-readable type of an fd from its link and mode ("pipe", "socket", "eventfd"). */
 const char *ckpt_fd_type_name(const char *link, mode_t mode, char *buf, size_t len);
 /* Read the whole fd table of procfd's task. */

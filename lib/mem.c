@@ -39,6 +39,24 @@ bool ckpt_vma_has_pages(const struct ckpt_vma *v)
 	       v->kind == CKPT_VMA_FILE_PRIVATE;
 }
 
+const struct ckpt_vma *ckpt_mm_find_vma(const struct ckpt_mm *mm, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = mm->n_vmas;
+
+	/* VMAs are sorted and disjoint. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mm->vmas[mid].end <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < mm->n_vmas && mm->vmas[lo].start <= start && end <= mm->vmas[lo].end)
+		return &mm->vmas[lo];
+	return NULL;
+}
+
 static bool page_is_zero(const void *p)
 {
 	const uint64_t *w = p;

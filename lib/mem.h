@@ -13,6 +13,9 @@ bool ckpt_vma_has_pages(const struct ckpt_vma *v);
 /* Is this VMA created by the kernel (vdso, vvar, vsyscall), not by mmap? */
 bool ckpt_vma_is_special(const struct ckpt_vma *v);
 
+/* The VMA holding all of [start, end), or NULL. */
+const struct ckpt_vma *ckpt_mm_find_vma(const struct ckpt_mm *mm, uint64_t start, uint64_t end);
+
 /*
  * Save the pages of every VMA of the frozen task into pages_fd (whose header
  * is already written) and fill mm->pagemap.  Anonymous pages that read as

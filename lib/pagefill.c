@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "log.h"
+#include "mem.h"
 #include "pagefill.h"
 #include "util.h"
 
@@ -97,16 +98,6 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static const struct ckpt_vma *vma_of(const struct ckpt_mm *mm, uint64_t s, uint64_t e)
-{
-	size_t i;
-
-	for (i = 0; i < mm->n_vmas; i++)
-		if (mm->vmas[i].start <= s && e <= mm->vmas[i].end)
-			return &mm->vmas[i];
-	return NULL;
-}
-
 int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, int pages_fd, pid_t pid)
 {
 	struct filler f = { .uffd = uffd, .pages_fd = pages_fd, .pid = pid,
@@ -118,7 +109,7 @@ int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, int pages_fd, pid_t p
 	for (i = 0; i < mm->n_pagemap && !err; i++) {
 		const struct ckpt_pagemap_entry *e = &mm->pagemap[i];
 		uint64_t len = e->nr_pages * PAGE_SIZE, done;
-		const struct ckpt_vma *v = vma_of(mm, e->vaddr, e->vaddr + len);
+		const struct ckpt_vma *v = ckpt_mm_find_vma(mm, e->vaddr, e->vaddr + len);
 
 		if (!v || !ckpt_pagefill_uffd_ok(v))
 			continue;

@@ -113,17 +113,6 @@ static int find_hole(struct rst *r, uint64_t len, uint64_t also_s, uint64_t also
 	return -ENOMEM;
 }
 
-static void free_layout(struct rst *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n_cur; i++) {
-		free(r->cur[i].path);
-		free(r->cur[i].name);
-	}
-	free(r->cur);
-}
-
 static int read_child_layout(struct rst *r)
 {
 	struct ckpt_mm mm = { 0 };
@@ -345,16 +334,6 @@ static int map_vmas(struct rst *r)
 	return 0;
 }
 
-static const struct ckpt_vma *vma_of(const struct ckpt_mm *mm, uint64_t s, uint64_t e)
-{
-	size_t i;
-
-	for (i = 0; i < mm->n_vmas; i++)
-		if (mm->vmas[i].start <= s && e <= mm->vmas[i].end)
-			return &mm->vmas[i];
-	return NULL;
-}
-
 static int flush_iov(struct rst *r, struct iovec *iov, int n, uint64_t off, uint64_t bytes)
 {
 	long got;
@@ -416,7 +395,7 @@ static int fill_pages(struct rst *r, bool skip_uffd)
 	for (i = 0; i < mm->n_pagemap; i++) {
 		const struct ckpt_pagemap_entry *e = &mm->pagemap[i];
 		uint64_t len = e->nr_pages * PAGE_SIZE;
-		const struct ckpt_vma *v = vma_of(mm, e->vaddr, e->vaddr + len);
+		const struct ckpt_vma *v = ckpt_mm_find_vma(mm, e->vaddr, e->vaddr + len);
 
 		if (!v || !vma_gets_pages(v)) {
 			pr_err("pagemap-%d.img: entry %zu at %" PRIx64 " is not in a private or "
@@ -803,7 +782,7 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 		err = -errno;
 		pr_err("pid %d: cannot detach: %s", child, strerror(errno));
 	}
-	free_layout(&r);
+	ckpt_vmas_free(r.cur, r.n_cur);
 	free(r.filled);
 	return err;
 }

@@ -237,10 +237,7 @@ static int vma_file_id(struct ckpt_source *src, struct ckpt_vma *v)
 		       v->start, v->end, v->path, strerror(errno));
 		return err;
 	}
-	v->file.dev = st.st_dev;
-	v->file.ino = st.st_ino;
-	v->file.size = st.st_size;
-	v->file.mode = st.st_mode;
+	ckpt_file_id_set(&v->file, &st);
 	return 0;
 }
 
@@ -299,10 +296,7 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 		err = -errno;
 		goto fail;
 	}
-	mm->exe.dev = est.st_dev;
-	mm->exe.ino = est.st_ino;
-	mm->exe.size = est.st_size;
-	mm->exe.mode = est.st_mode;
+	ckpt_file_id_set(&mm->exe, &est);
 	return 0;
 fail:
 	pr_err("pid %d: cannot read its memory layout: %s", src->pid, strerror(-err));

@@ -4,15 +4,20 @@
 
 #include "state.h"
 
-static void mm_free(struct ckpt_mm *mm)
+void ckpt_vmas_free(struct ckpt_vma *vmas, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < mm->n_vmas; i++) {
-		free(mm->vmas[i].path);
-		free(mm->vmas[i].name);
+	for (i = 0; i < n; i++) {
+		free(vmas[i].path);
+		free(vmas[i].name);
 	}
-	free(mm->vmas);
+	free(vmas);
+}
+
+static void mm_free(struct ckpt_mm *mm)
+{
+	ckpt_vmas_free(mm->vmas, mm->n_vmas);
 	free(mm->pagemap);
 	free(mm->auxv);
 	free(mm->exe_path);

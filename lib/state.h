@@ -207,6 +207,7 @@ struct ckpt_inventory {
 };
 
 void ckpt_task_free(struct ckpt_task *t);        /* frees members, not t */
+void ckpt_vmas_free(struct ckpt_vma *vmas, size_t n);
 void ckpt_inventory_free(struct ckpt_inventory *inv);
 
 #endif

@@ -74,13 +74,7 @@ static void test_status(void **s)
 
 static void free_mm(struct ckpt_mm *mm)
 {
-	size_t i;
-
-	for (i = 0; i < mm->n_vmas; i++) {
-		free(mm->vmas[i].path);
-		free(mm->vmas[i].name);
-	}
-	free(mm->vmas);
+	ckpt_vmas_free(mm->vmas, mm->n_vmas);
 	memset(mm, 0, sizeof(*mm));
 }
 
