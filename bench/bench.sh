@@ -66,6 +66,7 @@ run_one() {
 		t1=$(now)
 		frozen=$(echo "$out" | awk '/Frozen time/ {print $3 * 1000}')
 	fi
+	[ -n "$frozen" ] || { echo "no freeze time in: $out" >&2; echo fail; return; }
 	wait_gone "$pid"
 	t1b=$(now)
 	if [ "$tool" = ckpt ]; then
