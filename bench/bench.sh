@@ -58,13 +58,13 @@ run_one() {
 		t0=$(now)
 		out=$("$CKPT" dump "$pid" -D "$dir" --display-stats 2>&1) || { echo "$out" >&2; kill -9 "$pid"; echo fail; return; }
 		t1=$(now)
-		frozen=$(echo "$out" | awk -F'[: ]+' '/frozen_ms/ {print $2 * 1000000}')
+		frozen=$(echo "$out" | awk -F'[: ]+' '/frozen_ms/ {printf "%d", $2 * 1000000}')
 	else
 		mkdir -p "$dir"
 		t0=$(now)
 		out=$("$CRIU" dump -t "$pid" -D "$dir" --display-stats 2>&1) || { echo "$out" | tail -3 >&2; kill -9 "$pid"; echo fail; return; }
 		t1=$(now)
-		frozen=$(echo "$out" | awk '/Frozen time/ {print $3 * 1000}')
+		frozen=$(echo "$out" | awk '/Frozen time/ {printf "%d", $3 * 1000}')
 	fi
 	[ -n "$frozen" ] || { echo "no freeze time in: $out" >&2; echo fail; return; }
 	wait_gone "$pid"

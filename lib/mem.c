@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Page dump.  The ranges a source reports are cut into chunks of up to 4 MiB;
- * two workers each read a chunk with process_vm_readv (one copy), drop the
- * zero pages of anonymous memory, take the next file offset in chunk order
- * (so the file is laid out by address) and write the chunk with one
- * pwritev.  Writing new tmpfs/page-cache pages is the bottleneck, and it
- * scales with a second core.
+ * Page dump.  The ranges a source reports are cut into chunks of up to
+ * 4 MiB, each with a fixed place in the pages file (so the file is laid out
+ * by address and workers need no ordering).  Two workers copy chunks with
+ * process_vm_readv straight into the mapped pages file; anonymous pages
+ * that read as zero are punched out (holes) and left out of the page map.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <unistd.h>
+#include <linux/falloc.h>
 
 #include "img.h"
 #include "log.h"
@@ -68,60 +67,28 @@ static bool page_is_zero(const void *p)
 	return true;
 }
 
+struct run {
+	uint64_t vaddr, len, off;
+};
+
 struct chunk {
 	const struct ckpt_vma *v;
 	uint64_t start, end;
+	uint64_t off;      /* where the chunk goes in the pages file */
+	struct run *runs;  /* its non-zero runs, filled by a worker */
+	int n_runs;
 };
 
 struct dumper {
 	struct ckpt_source *src;
 	int fd, mem_fd;
-	struct ckpt_mm *mm;
-	size_t pm_cap;
+	uint8_t *map;      /* the pages file mapped at CKPT_PAGES_HDR_SIZE, or NULL */
 	struct chunk *chunks;
 	size_t n_chunks;
-
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	size_t next;  /* next chunk to take */
-	size_t turn;  /* chunk whose offset is assigned next */
-	uint64_t off; /* next free offset in the pages file */
-	int err;      /* first error; logged once */
+	size_t next;       /* next chunk to take */
+	int err;           /* first error; logged once */
 };
-
-struct run {
-	uint64_t vaddr;
-	struct iovec iov;
-};
-
-/* Record the runs of chunk c at offset off in the page map (in chunk order). */
-static int add_runs(struct dumper *d, const struct chunk *c, const struct run *runs, int n,
-		    uint64_t off)
-{
-	struct ckpt_mm *mm = d->mm;
-	int i, err;
-
-	for (i = 0; i < n; i++) {
-		struct ckpt_pagemap_entry *e = mm->n_pagemap ? &mm->pagemap[mm->n_pagemap - 1] : NULL;
-		uint64_t len = runs[i].iov.iov_len;
-
-		if (e && e->vaddr >= c->v->start && e->vaddr + e->nr_pages * PAGE_SIZE == runs[i].vaddr &&
-		    e->offset + e->nr_pages * PAGE_SIZE == off) {
-			e->nr_pages += len / PAGE_SIZE;
-		} else {
-			err = ckpt_grow((void **)&mm->pagemap, &d->pm_cap, mm->n_pagemap + 1, sizeof(*e));
-			if (err)
-				return err;
-			e = &mm->pagemap[mm->n_pagemap++];
-			e->vaddr = runs[i].vaddr;
-			e->nr_pages = len / PAGE_SIZE;
-			e->offset = off;
-		}
-		mm->nr_pages += len / PAGE_SIZE;
-		off += len;
-	}
-	return 0;
-}
 
 static int read_chunk(struct dumper *d, const struct chunk *c, void *buf)
 {
@@ -137,55 +104,67 @@ static int read_chunk(struct dumper *d, const struct chunk *c, void *buf)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-/* Split buf into runs of pages worth saving; returns their number. */
-static int split_runs(const struct chunk *c, uint8_t *buf, struct run *runs, uint64_t *ret_bytes)
+/* Record the runs of pages worth keeping; zero pages of anonymous memory are not. */
+static int split_runs(struct chunk *c, const uint8_t *buf)
 {
 	bool skip_zero = c->v->kind != CKPT_VMA_FILE_PRIVATE;
 	size_t len = c->end - c->start, off, run = 0;
-	uint64_t bytes = 0;
-	int n = 0;
 
+	c->runs = malloc((len / PAGE_SIZE / 2 + 1) * sizeof(*c->runs));
+	if (!c->runs)
+		return -ENOMEM;
 	for (off = 0; off <= len; off += PAGE_SIZE) {
 		if (off < len && (!skip_zero || !page_is_zero(buf + off))) {
 			run += PAGE_SIZE;
 			continue;
 		}
 		if (run) {
-			runs[n].vaddr = c->start + off - run;
-			runs[n].iov.iov_base = buf + off - run;
-			runs[n].iov.iov_len = run;
-			bytes += run;
-			n++;
+			c->runs[c->n_runs].vaddr = c->start + off - run;
+			c->runs[c->n_runs].len = run;
+			c->runs[c->n_runs].off = c->off + off - run;
+			c->n_runs++;
 			run = 0;
 		}
 	}
-	*ret_bytes = bytes;
-	return n;
+	return 0;
 }
 
-static int write_runs(int fd, struct run *runs, int n, uint64_t off)
+/* Mapped file: the data is in place already; give back the zero pages. */
+static int punch_gaps(struct dumper *d, const struct chunk *c)
 {
-	struct iovec iov[IOV_MAX];
-	int i, first = 0;
+	uint64_t pos = c->off, end = c->off + (c->end - c->start);
+	int i;
 
-	for (i = 0; i < n; i++)
-		iov[i] = runs[i].iov;
-	while (first < n) {
-		ssize_t w = pwritev(fd, iov + first, n - first, off);
+	for (i = 0; i <= c->n_runs; i++) {
+		uint64_t next = i < c->n_runs ? c->runs[i].off : end;
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
+		if (next > pos && fallocate(d->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, pos, next - pos))
 			return -errno;
-		}
-		if (w == 0)
-			return -ENOSPC;
-		off += w;
-		while (first < n && (size_t)w >= iov[first].iov_len)
-			w -= iov[first++].iov_len;
-		if (first < n) {
-			iov[first].iov_base = (char *)iov[first].iov_base + w;
-			iov[first].iov_len -= w;
+		if (i < c->n_runs)
+			pos = c->runs[i].off + c->runs[i].len;
+	}
+	return 0;
+}
+
+/* Unmapped file: write the runs from the buffer; zero pages become holes. */
+static int write_runs(struct dumper *d, const struct chunk *c, const uint8_t *buf)
+{
+	int i;
+
+	for (i = 0; i < c->n_runs; i++) {
+		const uint8_t *p = buf + (c->runs[i].vaddr - c->start);
+		uint64_t left = c->runs[i].len, off = c->runs[i].off;
+
+		while (left) {
+			ssize_t w = pwrite(d->fd, p, left, off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return w < 0 ? -errno : -ENOSPC;
+			p += w;
+			left -= w;
+			off += w;
 		}
 	}
 	return 0;
@@ -203,79 +182,118 @@ static void set_err(struct dumper *d, int err, const char *what, uint64_t addr)
 
 static void *worker(void *arg)
 {
-	struct run *runs = calloc(CHUNK / PAGE_SIZE / 2 + 1, sizeof(*runs));
 	struct dumper *d = arg;
 	uint8_t *buf = NULL;
-	size_t k;
 
-	if (!runs || posix_memalign((void **)&buf, PAGE_SIZE, CHUNK)) {
+	if (!d->map && posix_memalign((void **)&buf, PAGE_SIZE, CHUNK)) {
 		set_err(d, -ENOMEM, "allocate a buffer", 0);
-		buf = NULL;
+		return NULL;
 	}
 	for (;;) {
-		uint64_t bytes = 0, off = 0;
-		int n = 0, err = 0;
+		struct chunk *c;
+		uint8_t *dst;
+		size_t k;
+		int err;
 
 		pthread_mutex_lock(&d->lock);
-		k = d->next++;
+		k = d->err ? d->n_chunks : d->next++;
 		pthread_mutex_unlock(&d->lock);
 		if (k >= d->n_chunks)
 			break;
-		if (buf && runs && !d->err) {
-			err = read_chunk(d, &d->chunks[k], buf);
-			if (err)
-				set_err(d, err, "read memory", d->chunks[k].start);
-			else
-				n = split_runs(&d->chunks[k], buf, runs, &bytes);
+		c = &d->chunks[k];
+		dst = d->map ? d->map + (c->off - CKPT_PAGES_HDR_SIZE) : buf;
+		err = read_chunk(d, c, dst);
+		if (err) {
+			set_err(d, err, "read memory", c->start);
+			break;
 		}
-		/* Offsets are handed out in chunk order, even after an error. */
-		pthread_mutex_lock(&d->lock);
-		while (d->turn != k)
-			pthread_cond_wait(&d->cond, &d->lock);
-		off = d->off;
-		d->off += bytes;
-		if (!d->err && n) {
-			err = add_runs(d, &d->chunks[k], runs, n, off);
-			if (err && !d->err)
-				d->err = err;
-		}
-		d->turn++;
-		pthread_cond_broadcast(&d->cond);
-		pthread_mutex_unlock(&d->lock);
-		if (n && !d->err) {
-			err = write_runs(d->fd, runs, n, off);
-			if (err)
-				set_err(d, err, "write pages", d->chunks[k].start);
+		err = split_runs(c, dst);
+		if (!err)
+			err = d->map ? punch_gaps(d, c) : write_runs(d, c, dst);
+		if (err) {
+			set_err(d, err, "write pages", c->start);
+			break;
 		}
 	}
 	free(buf);
-	free(runs);
 	return NULL;
 }
 
 static int add_chunks(struct dumper *d, size_t *cap, const struct ckpt_vma *v, uint64_t s,
-		      uint64_t e)
+		      uint64_t e, uint64_t *off)
 {
 	int err;
 
 	for (; s < e; s += CHUNK) {
+		struct chunk *c;
+
 		err = ckpt_grow((void **)&d->chunks, cap, d->n_chunks + 1, sizeof(*d->chunks));
 		if (err)
 			return err;
-		d->chunks[d->n_chunks].v = v;
-		d->chunks[d->n_chunks].start = s;
-		d->chunks[d->n_chunks].end = MIN(s + CHUNK, e);
-		d->n_chunks++;
+		c = &d->chunks[d->n_chunks++];
+		c->v = v;
+		c->start = s;
+		c->end = MIN(s + CHUNK, e);
+		c->off = *off;
+		*off += c->end - c->start;
 	}
 	return 0;
+}
+
+/* Chunk order is address order: merge the runs into the page map. */
+static int build_pagemap(struct dumper *d, struct ckpt_mm *mm)
+{
+	size_t k, cap = 0;
+	int i, err;
+
+	for (k = 0; k < d->n_chunks; k++) {
+		const struct chunk *c = &d->chunks[k];
+
+		for (i = 0; i < c->n_runs; i++) {
+			const struct run *r = &c->runs[i];
+			struct ckpt_pagemap_entry *e = mm->n_pagemap ? &mm->pagemap[mm->n_pagemap - 1] : NULL;
+
+			if (e && e->vaddr >= c->v->start && e->vaddr + e->nr_pages * PAGE_SIZE == r->vaddr &&
+			    e->offset + e->nr_pages * PAGE_SIZE == r->off) {
+				e->nr_pages += r->len / PAGE_SIZE;
+			} else {
+				err = ckpt_grow((void **)&mm->pagemap, &cap, mm->n_pagemap + 1, sizeof(*e));
+				if (err)
+					return err;
+				e = &mm->pagemap[mm->n_pagemap++];
+				e->vaddr = r->vaddr;
+				e->nr_pages = r->len / PAGE_SIZE;
+				e->offset = r->off;
+			}
+			mm->nr_pages += r->len / PAGE_SIZE;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Map the pages file so process_vm_readv() copies straight into the page
+ * cache (one copy); fallocate() gets the file's pages in bulk.  Where the
+ * file system cannot, the workers copy through a buffer and pwritev().
+ */
+static void map_output(struct dumper *d, uint64_t bytes)
+{
+	void *p;
+
+	if (!bytes || fallocate(d->fd, 0, CKPT_PAGES_HDR_SIZE, bytes))
+		return;
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, d->fd,
+		 CKPT_PAGES_HDR_SIZE);
+	if (p != MAP_FAILED)
+		d->map = p;
 }
 
 int ckpt_mem_dump(struct ckpt_source *src, struct ckpt_mm *mm, int pages_fd)
 {
 	struct dumper d = {
-		.src = src, .fd = pages_fd, .mem_fd = -1, .mm = mm, .off = CKPT_PAGES_HDR_SIZE,
-		.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+		.src = src, .fd = pages_fd, .mem_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER,
 	};
+	uint64_t off = CKPT_PAGES_HDR_SIZE;
 	struct ckpt_range *ranges = NULL;
 	pthread_t th[NR_WORKERS];
 	size_t i, j, cap = 0;
@@ -297,22 +315,29 @@ int ckpt_mem_dump(struct ckpt_source *src, struct ckpt_mm *mm, int pages_fd)
 		}
 		err = src->ops->scan_pages(src, v, &ranges, &n);
 		for (j = 0; j < n && !err; j++)
-			err = add_chunks(&d, &cap, v, ranges[j].start, ranges[j].end);
+			err = add_chunks(&d, &cap, v, ranges[j].start, ranges[j].end, &off);
 	}
 	free(ranges);
 	if (err)
 		goto out;
-	for (nth = 0; nth < NR_WORKERS && (size_t)nth < MAX(d.n_chunks, 1); nth++)
+	map_output(&d, off - CKPT_PAGES_HDR_SIZE);
+	for (nth = 0; nth < NR_WORKERS && (size_t)nth < d.n_chunks; nth++)
 		if (pthread_create(&th[nth], NULL, worker, &d))
 			break;
-	if (!nth)
+	if (!nth && d.n_chunks)
 		worker(&d);
 	for (i = 0; i < (size_t)nth; i++)
 		pthread_join(th[i], NULL);
 	err = d.err;
+	if (!err)
+		err = build_pagemap(&d, mm);
 out:
+	if (d.map)
+		munmap(d.map, off - CKPT_PAGES_HDR_SIZE);
 	if (d.mem_fd >= 0)
 		close(d.mem_fd);
+	for (i = 0; i < d.n_chunks; i++)
+		free(d.chunks[i].runs);
 	free(d.chunks);
 	return err;
 }

@@ -614,9 +614,16 @@ static int set_itimers(struct rst *r)
 	int i, err;
 
 	for (i = 0; i < 3; i++) {
-		uint64_t itv[4] = { r->t->itimers[i].interval_us / 1000000,
-				    r->t->itimers[i].interval_us % 1000000,
-				    r->t->itimers[i].value_us / 1000000, r->t->itimers[i].value_us % 1000000 };
+		uint64_t value = r->t->itimers[i].value_us, interval = r->t->itimers[i].interval_us;
+		uint64_t itv[4];
+
+		/* Caught just as it fired: a zero value would disarm a periodic timer. */
+		if (!value && interval)
+			value = interval;
+		itv[0] = interval / 1000000;
+		itv[1] = interval % 1000000;
+		itv[2] = value / 1000000;
+		itv[3] = value % 1000000;
 
 		if (!itv[0] && !itv[1] && !itv[2] && !itv[3])
 			continue;

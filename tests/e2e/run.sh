@@ -9,7 +9,14 @@ ROOT=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-e2e.XXXXXX")
 chmod 755 "$ROOT"
 pass=0 fail=0 skipped=0
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$ROOT"' EXIT
+cleanup() {
+	# Every process a test started, and any restored one that announced itself.
+	for p in "${PIDS[@]}" $(cat "$ROOT"/*/log 2>/dev/null | awk '$1 == "READY" {print $2}'); do
+		kill -9 "$p" 2>/dev/null
+	done
+	rm -rf "$ROOT"
+}
+trap cleanup EXIT
 
 ok() { pass=$((pass + 1)); echo "ok $T"; }
 bad() { fail=$((fail + 1)); echo "FAIL $T: $*"; [ -n "${LOG:-}" ] && [ -f "$LOG" ] && tail -n 3 "$LOG" | sed 's/^/    log: /'; }
@@ -22,15 +29,16 @@ new_test() {
 	chmod 755 "$D"
 }
 
-# start PROG ARGS...: run in its own session, stdout to $LOG; sets PID
+# start PROG ARGS...: run in its own session, stdout to $LOG; sets PID.
+# Not to be called in a subshell: PIDS must see every process started.
 start() {
 	: >"$LOG"
 	# O_APPEND: the log may grow between a --leave-running dump and a restore.
 	setsid "$PROGS/$1" "${@:2}" >>"$LOG" 2>&1 </dev/null &
 	PID=$!
 	PIDS+=("$PID")
-	wait_for "^READY" 10 || { echo "no READY from $1"; return 1; }
-	wait_hb 0
+	wait_for "^READY" 10 || { WHY="no READY from $1"; return 1; }
+	wait_hb 0 || { WHY="no heartbeat from $1"; return 1; }
 }
 
 wait_for() { # regex seconds
@@ -75,8 +83,7 @@ dump_restore() {
 # cycle PROG ARGS: start, dump, restore, verify
 cycle() {
 	local why
-	why=$(start "$@") || { bad "$why"; return; }
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	start "$@" || { bad "$WHY"; return; }
 	why=$(dump_restore) || { bad "$why"; return; }
 	why=$(verify) || { bad "$why"; return; }
 	ok
@@ -107,8 +114,7 @@ new_test in_nanosleep; cycle sleeper
 new_test in_signal_handler; cycle sighandler
 
 new_test leave_running
-if why=$(start counter); then
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+if start counter; then
 	if ! out=$("$CKPT" dump "$PID" -D "$D/img" --leave-running 2>&1); then bad "dump: $out"
 	elif ! alive "$PID" || ! wait_hb "$(last_hb)"; then bad "not running on after --leave-running"
 	else
@@ -116,21 +122,19 @@ if why=$(start counter); then
 		if ! out=$("$CKPT" restore -D "$D/img" -d 2>&1); then bad "restore: $out"
 		elif why=$(verify); then ok; else bad "$why"; fi
 	fi
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 new_test twice
-if why=$(start mem 64); then
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+if start mem 64; then
 	if ! why=$(dump_restore); then bad "first: $why"
 	elif ! why=$(dump_restore); then bad "second: $why"
 	elif why=$(verify); then ok; else bad "$why"; fi
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 # ckpt restore without -d waits and returns the process's exit status
 for code in 0 3; do
 	new_test restore_waits_exit_$code
-	if why=$(start exiter $code); then
-		PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+	if start exiter $code; then
 		"$CKPT" dump "$PID" -D "$D/img" >/dev/null 2>&1 && gone "$PID"
 		"$CKPT" restore -D "$D/img" >/dev/null 2>&1 &
 		rpid=$!
@@ -140,20 +144,19 @@ for code in 0 3; do
 		rc=$?
 		if [ $rc -eq "$code" ] && grep -q "^PASS exiting with $code" "$LOG"; then ok
 		else bad "ckpt restore exited $rc, want $code"; fi
-	else bad "$why"; fi
+	else bad "$WHY"; fi
 done
 
 # ---------------------------------------------------------------- show
 new_test show
-if why=$(start counter); then
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+if start counter; then
 	"$CKPT" dump "$PID" -D "$D/img" --leave-running >/dev/null 2>&1
 	kill -9 "$PID"
 	if ! "$CKPT" show "$D/img" >"$D/show.txt" 2>&1 || ! grep -q "pid: $PID" "$D/show.txt"; then bad "text"
 	elif ! "$CKPT" show "$D/img" --json >"$D/show.json" || ! python3 -m json.tool "$D/show.json" >/dev/null; then bad "json invalid"
 	elif ! python3 -c "import json,sys; d=json.load(open(sys.argv[1])); t=d['tasks'][0]; assert t['pid']==$PID and t['comm']=='counter' and len(t['mm']['vmas'])>5 and t['threads'][0]['xsave_size']>512" "$D/show.json"; then bad "json content"
 	else ok; fi
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 # ---------------------------------------------------------------- bad input
 new_test err_unknown_pid
@@ -177,34 +180,32 @@ if ! id ckpt-test >/dev/null 2>&1 && ! useradd -M -r -s /usr/sbin/nologin ckpt-t
 	skip "cannot create the unprivileged user ckpt-test"
 elif ! command -v setpriv >/dev/null; then
 	skip "setpriv missing"
-elif why=$(start counter); then
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+elif start counter; then
 	if expect_fail setpriv --reuid ckpt-test --regid ckpt-test --clear-groups --inh-caps=-all \
 		"$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"Operation not permitted"* ]] &&
 		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img/inventory.img" ]; then ok
 	else bad "${ERR:-} (process alive: $(alive "$PID" && echo yes || echo no))"; fi
 	kill -9 "$PID"
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 new_test err_unsupported_fd
-if why=$(start pipeuser); then
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+if start pipeuser; then
 	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"fd 3"* && $ERR == *pipe* ]] &&
 		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img/inventory.img" ] &&
 		! ls -d "$D"/img.tmp-* >/dev/null 2>&1 && why=$(verify); then ok
 	else bad "${ERR:-} ${why:-}"; fi
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 new_test err_missing_dir
 if expect_fail "$CKPT" restore -D "$D/nonexistent"; then ok; else bad "${ERR:-}"; fi
 
 # One good image, then damaged copies of it.
 new_test images
-if why=$(start counter); then
-	IPID=$(awk '$1 == "READY" {print $2}' "$LOG")
+if start counter; then
+	IPID=$PID
 	"$CKPT" dump "$IPID" -D "$ROOT/good" >/dev/null 2>&1 && gone "$IPID"
 	[ -f "$ROOT/good/inventory.img" ] && ok || bad "no good image"
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 damaged() { # NAME FILE ACTION: copy the good image, damage FILE, restore must fail cleanly
 	new_test "err_image_$1"
@@ -242,30 +243,27 @@ if [ -n "${IPID:-}" ] && [ -f "$ROOT/good/inventory.img" ]; then
 fi
 
 new_test err_pid_in_use
-if why=$(start counter); then
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+if start counter; then
 	"$CKPT" dump "$PID" -D "$D/img" --leave-running >/dev/null 2>&1
 	if expect_fail "$CKPT" restore -D "$D/img" -d && [[ $ERR == *"in use"* ]] && alive "$PID" &&
 		wait_hb "$(last_hb)" && why=$(verify); then ok
 	else bad "${ERR:-} ${why:-}"; fi
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 new_test err_mapped_file_changed
-if why=$(start mapfile "$D/mapped"); then
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+if start mapfile "$D/mapped"; then
 	"$CKPT" dump "$PID" -D "$D/img" >/dev/null 2>&1 && gone "$PID"
 	echo more >>"$D/mapped"
 	if expect_fail "$CKPT" restore -D "$D/img" -d && [[ $ERR == *"changed size"* ]] && ! alive "$PID"; then ok
 	else bad "${ERR:-}"; fi
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 new_test err_dir_not_empty
 mkdir -p "$D/full"; echo x >"$D/full/keep"
-if why=$(start counter); then
-	PID=$(awk '$1 == "READY" {print $2}' "$LOG")
+if start counter; then
 	if expect_fail "$CKPT" dump "$PID" -D "$D/full" && [ -f "$D/full/keep" ] && alive "$PID" && why=$(verify); then ok
 	else bad "${ERR:-} ${why:-}"; fi
-else bad "$why"; fi
+else bad "$WHY"; fi
 
 echo
 if [ $skipped -gt 0 ]; then
