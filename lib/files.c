@@ -213,8 +213,10 @@ int ckpt_file_check(int fd, const char *what, const char *path, const struct ckp
 	struct stat st;
 
 	if (fstat(fd, &st)) {
-		pr_err("%s: %s: %s", what, path, strerror(errno));
-		return -errno;
+		int err = -errno; /* before logging, which may change errno */
+
+		pr_err("%s: %s: %s", what, path, strerror(-err));
+		return err;
 	}
 	if ((st.st_mode & S_IFMT) != (id->mode & S_IFMT)) {
 		pr_err("%s: %s is no longer the same kind of file", what, path);

@@ -94,7 +94,14 @@ int ckpt_imgdir_begin(const char *path, struct ckpt_imgdir *ret)
 		return err;
 	}
 	ret->path = strdup(path);
-	if (!ret->path || asprintf(&ret->tmp, "%s.tmp-%d", path, getpid()) < 0) {
+	if (ret->path) {
+		size_t n = strlen(ret->path);
+
+		/* "DIR/": the temp dir must be DIR's sibling, not inside it. */
+		while (n > 1 && ret->path[n - 1] == '/')
+			ret->path[--n] = '\0';
+	}
+	if (!ret->path || asprintf(&ret->tmp, "%s.tmp-%d", ret->path, getpid()) < 0) {
 		free(ret->path);
 		return -ENOMEM;
 	}

@@ -33,7 +33,8 @@ int ckpt_proc_parse_stat(const char *buf, struct ckpt_proc_stat *ret)
 	size_t n;
 	int i;
 
-	if (!lp || !rp || rp < lp || rp[1] != ' ')
+	/* rp[2] is the state; without it, p below would run past the NUL. */
+	if (!lp || !rp || rp < lp || rp[1] != ' ' || !rp[2])
 		return -EINVAL;
 	memset(ret, 0, sizeof(*ret));
 	n = MIN((size_t)(rp - lp - 1), sizeof(ret->comm) - 1);

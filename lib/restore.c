@@ -39,6 +39,14 @@ struct rst_ctx {
 
 static int child_err_fd = -1;
 
+/* Log "what: strerror(errno)" and return -errno, errno read before logging. */
+#define errno_fail(fmt, ...)                                              \
+	({                                                                \
+		int e_ = errno;                                           \
+		pr_err(fmt ": %s", ##__VA_ARGS__, strerror(e_));          \
+		-e_;                                                      \
+	})
+
 static void child_log(enum ckpt_log_level level, const char *file, int line, const char *msg)
 {
 	char buf[1200];
@@ -221,8 +229,7 @@ static int restore_rlimits(const struct ckpt_task *t)
 		if (!setrlimit(i, &want))
 			continue;
 		if (errno != EPERM || want.rlim_max <= cur.rlim_max) {
-			pr_err("cannot set RLIMIT_%s: %s", rlimit_names[i], strerror(errno));
-			return -errno;
+			return errno_fail("cannot set RLIMIT_%s", rlimit_names[i]);
 		}
 		/* Raising a hard limit needs CAP_SYS_RESOURCE. */
 		want.rlim_max = cur.rlim_max;
@@ -243,12 +250,10 @@ static int child_setup(struct rst_ctx *c)
 	int sig, err;
 
 	if (t->sid == t->pid && setsid() < 0) {
-		pr_err("setsid: %s", strerror(errno));
-		return -errno;
+		return errno_fail("setsid");
 	}
 	if (t->sid != t->pid && t->pgid == t->pid && setpgid(0, 0)) {
-		pr_err("setpgid: %s", strerror(errno));
-		return -errno;
+		return errno_fail("setpgid");
 	}
 	if (syscall(SYS_close_range, 0, c->fds.base - 1, 0) < 0)
 		return -errno;
@@ -257,16 +262,13 @@ static int child_setup(struct rst_ctx *c)
 		return err;
 	umask(t->umask);
 	if (t->root && strcmp(t->root, "/") && chroot(t->root)) {
-		pr_err("chroot %s: %s", t->root, strerror(errno));
-		return -errno;
+		return errno_fail("chroot %s", t->root);
 	}
 	if (chdir(t->cwd)) {
-		pr_err("cannot enter the working directory %s: %s", t->cwd, strerror(errno));
-		return -errno;
+		return errno_fail("cannot enter the working directory %s", t->cwd);
 	}
 	if (personality(t->personality) < 0) {
-		pr_err("personality 0x%x: %s", t->personality, strerror(errno));
-		return -errno;
+		return errno_fail("personality 0x%x", t->personality);
 	}
 	prctl(PR_SET_NAME, t->comm, 0, 0, 0);
 	for (sig = 1; sig <= CKPT_NSIG; sig++) {
@@ -274,8 +276,7 @@ static int child_setup(struct rst_ctx *c)
 			continue;
 		/* The kernel's own layout; handler addresses are the task's. */
 		if (syscall(SYS_rt_sigaction, sig, &t->sigactions[sig - 1], NULL, 8)) {
-			pr_err("signal %d: cannot set its action: %s", sig, strerror(errno));
-			return -errno;
+			return errno_fail("signal %d: cannot set its action", sig);
 		}
 	}
 	return restore_rlimits(t);
@@ -300,8 +301,7 @@ static int rseq_unregister(void)
 	if (!syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) ||
 	    !syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) || errno == EINVAL)
 		return 0;
-	pr_err("cannot unregister rseq: %s", strerror(errno));
-	return -errno;
+	return errno_fail("cannot unregister rseq");
 }
 
 static void __attribute__((noreturn)) child_main(struct rst_ctx *c)
