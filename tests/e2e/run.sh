@@ -147,6 +147,28 @@ for code in 0 3; do
 	else bad "$WHY"; fi
 done
 
+# A job with a terminal: refused without --shell-job, restored onto ckpt's terminal with it.
+new_test shell_job
+if ! command -v script >/dev/null; then
+	skip "script(1) missing"
+else
+	: >"$LOG"
+	script -qfec "exec $PROGS/counter >>$LOG 2>&1" /dev/null </dev/null >/dev/null 2>&1 &
+	if wait_for "^READY" 10 && PID=$(awk '$1 == "READY" {print $2}' "$LOG") && PIDS+=("$PID") &&
+		wait_hb 0; then
+		if ! expect_fail "$CKPT" dump "$PID" -D "$D/img" || [[ $ERR != *"fd 0: terminal"*"--shell-job"* ]] ||
+			! alive "$PID"; then bad "dump without --shell-job: ${ERR:-}"
+		elif ! out=$("$CKPT" dump "$PID" -D "$D/img" --shell-job 2>&1) || ! gone "$PID" ||
+			! before=$(last_hb); then bad "dump: $out"
+		elif ! script -qfec "$CKPT restore -D $D/img --shell-job -d" /dev/null </dev/null >"$D/restore.out" 2>&1 ||
+			! alive "$PID"; then bad "restore: $(cat "$D/restore.out")"
+		elif ! readlink "/proc/$PID/fd/0" | grep -q '^/dev/pts/'; then bad "fd 0 is not a terminal"
+		elif ! wait_hb "$before"; then bad "heartbeat stuck after restore"
+		elif why=$(verify); then ok
+		else bad "$why"; fi
+	else bad "no READY from counter under script"; fi
+fi
+
 # ---------------------------------------------------------------- show
 new_test show
 if start counter; then
