@@ -11,7 +11,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+CFLAGS += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE \
 	  -fvisibility=hidden -DCKPT_VERSION='"$(VERSION)"' \
 	  -Ilib -I$(BUILD)/proto $(PKG_CFLAGS)
 ifneq ($(SANITIZE),)

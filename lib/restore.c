@@ -52,6 +52,8 @@ static void child_log(enum ckpt_log_level level, const char *file, int line, con
 	char buf[1200];
 	int n;
 
+	(void)file;
+	(void)line;
 	if (level > CKPT_LOG_WARN && level > ckpt_log_get_level())
 		return;
 	n = snprintf(buf, sizeof(buf), "ckpt: %s%s\n", level == CKPT_LOG_WARN ? "warning: " : "", msg);
