@@ -71,7 +71,7 @@ $(CKPT): $(CLI_O) $(LIB_A)
 
 $(BUILD)/tests/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -mavx2 -o $@ $< -lm
+	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -mavx2 -pthread -o $@ $< -lm
 
 # Unit tests link the library and the CLI's option parser (not main.c).
 CLI_LIB_O := $(filter-out $(BUILD)/criu-lite/main.o,$(CLI_O))

@@ -56,11 +56,6 @@ static int check_target(pid_t pid, int procfd, bool traced)
 	}
 	if (!traced)
 		return 0;
-	if (st.num_threads > 1) {
-		pr_err("pid %d: has %ld threads; multi-threaded processes are not supported yet", pid,
-		       st.num_threads);
-		return -EOPNOTSUPP;
-	}
 	n = ckpt_proc_nr_children(procfd, pid);
 	if (n > 0) {
 		pr_err("pid %d: has %d child process%s; process trees are not supported yet", pid, n,
@@ -124,16 +119,18 @@ static int write_pages(struct ckpt_source *src, struct ckpt_task *t, int dirfd)
 	return err;
 }
 
-static int collect(struct ckpt_source *src, struct ckpt_task *t)
+static int collect(struct ckpt_source *src, struct ckpt_task *t, const pid_t *tids, size_t n)
 {
-	int err;
+	size_t i;
+	int err = 0;
 
-	t->threads = calloc(1, sizeof(*t->threads));
+	t->threads = calloc(n, sizeof(*t->threads));
 	if (!t->threads)
 		return -ENOMEM;
-	t->n_threads = 1;
-	/* Registers first: the parasite below runs on the task's own. */
-	err = src->ops->thread(src, src->pid, &t->threads[0]);
+	t->n_threads = n;
+	/* Registers first: the parasite below runs on the threads' own. */
+	for (i = 0; i < n && !err; i++)
+		err = src->ops->thread(src, tids[i], &t->threads[i]);
 	if (!err)
 		err = src->ops->fds(src, t);
 	if (!err)
@@ -143,19 +140,25 @@ static int collect(struct ckpt_source *src, struct ckpt_task *t)
 	return err;
 }
 
-static void finish_task(pid_t pid, bool leave_running)
+static void finish_task(pid_t pid, bool leave_running, const pid_t *tids, size_t n)
 {
+	size_t i;
 	int status;
 
 	if (leave_running) {
-		if (ckpt_ptrace_detach(pid))
-			pr_warn("pid %d: detach: %s", pid, strerror(errno));
+		ckpt_ptrace_detach_all(tids, n);
 		return;
 	}
 	kill(pid, SIGKILL);
-	/* As its tracer we see it die; its parent reaps it. */
-	while (waitpid(pid, &status, __WALL) >= 0 && !WIFEXITED(status) && !WIFSIGNALED(status))
-		;
+	/*
+	 * As their tracer we collect every thread's death (the others first:
+	 * the group leader is reported only when they are gone); its parent
+	 * reaps the process.
+	 */
+	for (i = n; i-- > 0;)
+		while (waitpid(tids[i], &status, __WALL) >= 0 && !WIFEXITED(status) &&
+		       !WIFSIGNALED(status))
+			;
 }
 
 int ckpt_dump(const struct ckpt_dump_opts *o)
@@ -163,6 +166,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	struct ckpt_source src = { .ops = &ckpt_src_ptrace, .pid = o->pid, .shell_job = o->shell_job };
 	struct ckpt_inventory inv = { .img_version = CKPT_IMG_VERSION };
 	struct ckpt_task task = { 0 };
+	pid_t *tids = NULL;
+	size_t n_tids = 0;
 	struct ckpt_imgdir dir;
 	uint64_t t_start = now_ns(CLOCK_MONOTONIC), t_freeze, t_end, t_mem;
 	struct utsname un;
@@ -194,7 +199,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	if (err)
 		goto out_detach;
 	t_freeze = now_ns(CLOCK_MONOTONIC);
-	err = ckpt_ptrace_freeze(o->pid);
+	err = ckpt_ptrace_freeze_group(o->pid, src.procfd, &tids, &n_tids);
 	if (err) {
 		pr_err("pid %d: cannot stop it: %s", o->pid, strerror(-err));
 		goto out_detach;
@@ -206,7 +211,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	err = src.ops->open(&src);
 	if (err)
 		goto out_detach;
-	err = collect(&src, &task);
+	err = collect(&src, &task, tids, n_tids);
 	if (err)
 		goto out_close;
 	err = ckpt_imgdir_begin(o->dir, &dir);
@@ -236,7 +241,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		goto out_abort;
 	src.ops->close(&src);
 	t_end = now_ns(CLOCK_MONOTONIC);
-	finish_task(o->pid, o->leave_running);
+	finish_task(o->pid, o->leave_running, tids, n_tids);
 	if (o->stats) {
 		o->stats->frozen_ns = t_end - t_freeze;
 		o->stats->mem_ns = t_mem;
@@ -253,8 +258,12 @@ out_close:
 	src.ops->close(&src);
 out_detach:
 	/* Nothing was changed: let it run on as it was. */
-	ckpt_ptrace_detach(o->pid);
+	if (tids)
+		ckpt_ptrace_detach_all(tids, n_tids);
+	else
+		ckpt_ptrace_detach(o->pid);
 out_free:
+	free(tids);
 	ckpt_task_free(&task);
 out_procfd:
 	close(src.procfd);

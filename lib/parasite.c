@@ -88,10 +88,28 @@ int ckpt_parasite_start(struct ckpt_parasite *p, pid_t pid, int procfd)
 		goto fail;
 	}
 	p->scratch = addr;
+	p->owns_scratch = true;
 	return 0;
 fail:
 	pr_err("pid %d: cannot run syscalls in the task: %s", pid, strerror(-err));
 	return err;
+}
+
+int ckpt_parasite_enter_thread(const struct ckpt_parasite *p, pid_t tid, struct ckpt_parasite *ret)
+{
+	uint64_t all = ~0ULL;
+	int err;
+
+	*ret = *p;
+	ret->owns_scratch = false;
+	err = ckpt_inject_init(&ret->in, tid, p->in.ip);
+	if (err)
+		return err;
+	ret->saved = ret->in.base;
+	if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(all), &ret->saved_mask) ||
+	    ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(all), &all))
+		return -errno; /* nothing changed in the thread yet */
+	return 0;
 }
 
 int ckpt_parasite_syscall(struct ckpt_parasite *p, long nr, uint64_t a1, uint64_t a2,
@@ -107,7 +125,7 @@ int ckpt_parasite_stop(struct ckpt_parasite *p)
 	int err = 0;
 	long r;
 
-	if (p->scratch) {
+	if (p->scratch && p->owns_scratch) {
 		err = ckpt_inject(&p->in, SYS_munmap, p->scratch, p->scratch_len, 0, 0, 0, 0, &r);
 		p->scratch = 0;
 	}

@@ -8,6 +8,8 @@
 #ifndef CKPT_PARASITE_H
 #define CKPT_PARASITE_H
 
+#include <stdbool.h>
+
 #include "ptrace.h"
 
 struct ckpt_parasite {
@@ -16,11 +18,17 @@ struct ckpt_parasite {
 	uint64_t saved_mask;
 	uint64_t scratch;
 	size_t scratch_len;
+	bool owns_scratch; /* false for another thread borrowing it */
 };
 
 int ckpt_parasite_start(struct ckpt_parasite *p, pid_t pid, int procfd);
 int ckpt_parasite_syscall(struct ckpt_parasite *p, long nr, uint64_t a1, uint64_t a2,
 			  uint64_t a3, uint64_t a4, long *ret_val);
 int ckpt_parasite_stop(struct ckpt_parasite *p);
+/*
+ * Run syscalls in another stopped thread of the same task, with the scratch
+ * page of p; ckpt_parasite_stop(ret) puts that thread back.
+ */
+int ckpt_parasite_enter_thread(const struct ckpt_parasite *p, pid_t tid, struct ckpt_parasite *ret);
 
 #endif

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -80,6 +83,88 @@ int ckpt_ptrace_detach(pid_t pid)
 	if (ptrace(PTRACE_DETACH, pid, NULL, NULL))
 		return -errno;
 	return 0;
+}
+
+void ckpt_ptrace_detach_all(const pid_t *tids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ckpt_ptrace_detach(tids[i]);
+}
+
+static bool has_tid(const pid_t *tids, size_t n, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+int ckpt_ptrace_freeze_group(pid_t pid, int procfd, pid_t **ret_tids, size_t *ret_n)
+{
+	pid_t *tids = NULL;
+	size_t n = 0, cap = 0;
+	bool added;
+	int err;
+
+	/* The main thread is seized by the caller; stop it first. */
+	err = ckpt_grow((void **)&tids, &cap, 1, sizeof(*tids));
+	if (err)
+		return err;
+	tids[n++] = pid;
+	err = ckpt_ptrace_freeze(pid);
+	if (err)
+		goto fail;
+	do {
+		struct dirent *de;
+		DIR *d;
+		int dfd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0 || !(d = fdopendir(dfd))) {
+			err = -errno;
+			if (dfd >= 0)
+				close(dfd);
+			goto fail;
+		}
+		added = false;
+		while ((de = readdir(d))) {
+			pid_t tid = atoi(de->d_name);
+
+			if (tid <= 0 || has_tid(tids, n, tid))
+				continue;
+			err = ckpt_ptrace_seize(tid, false);
+			if (err == -ESRCH) /* it exited meanwhile */
+				continue;
+			if (!err)
+				err = ckpt_grow((void **)&tids, &cap, n + 1, sizeof(*tids));
+			if (err) {
+				closedir(d);
+				goto fail;
+			}
+			tids[n++] = tid;
+			err = ckpt_ptrace_freeze(tid);
+			if (err == -ESRCH) {
+				n--;
+				continue;
+			}
+			if (err) {
+				closedir(d);
+				goto fail;
+			}
+			added = true;
+		}
+		closedir(d);
+	} while (added); /* a thread may have created another before it stopped */
+	*ret_tids = tids;
+	*ret_n = n;
+	return 0;
+fail:
+	ckpt_ptrace_detach_all(tids, n);
+	free(tids);
+	return err;
 }
 
 static int peek_siginfo(pid_t tid, bool shared, struct ckpt_sigqueue *q)
@@ -217,11 +302,18 @@ static int to_syscall_stop(pid_t pid)
 
 	if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL))
 		return -errno;
-	err = ckpt_ptrace_wait(pid, &status);
-	if (err)
-		return err;
-	if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))
-		return 0;
+	for (;;) {
+		err = ckpt_ptrace_wait(pid, &status);
+		if (err)
+			return err;
+		if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))
+			return 0;
+		/* clone with PTRACE_O_TRACECLONE stops once more, in the middle. */
+		if (status >> 8 != (SIGTRAP | (PTRACE_EVENT_CLONE << 8)))
+			break;
+		if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL))
+			return -errno;
+	}
 	pr_debug("pid %d: unexpected stop 0x%x during syscall injection", pid, status);
 	return -EINTR;
 }

@@ -466,11 +466,6 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 	err = ckpt_img_read_task(dirfd, inv.root_pid, &c.t);
 	if (err)
 		goto out_inv;
-	if (c.t.n_threads != 1) {
-		pr_err("core-%d.img: %zu threads; this version restores one", c.t.pid, c.t.n_threads);
-		err = -EOPNOTSUPP;
-		goto out_task;
-	}
 	err = open_helpers(&c, dirfd);
 	if (err)
 		goto out_helpers;

@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <fcntl.h>
 #include <linux/prctl.h>
+#include <linux/sched.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <signal.h>
@@ -53,10 +54,12 @@ struct rst {
 	pid_t pid;
 	const struct ckpt_task *t;
 	const struct ckpt_restore_fds *fds;
-	struct ckpt_inject in;
+	struct ckpt_inject in;   /* the main thread */
+	struct ckpt_inject *cur; /* the thread inj() runs syscalls in */
+	struct ckpt_inject *thr; /* per thread, [0] unused (main is in) */
 	uint64_t area;
-	struct ckpt_vma *cur; /* the child's own layout */
-	size_t n_cur;
+	struct ckpt_vma *layout; /* the child's own (ckpt's) layout */
+	size_t n_layout;
 	bool *filled; /* per image VMA: has pages in the page map */
 };
 
@@ -66,7 +69,7 @@ static int inj(struct rst *r, const char *what, long nr, uint64_t a1, uint64_t a
 	       uint64_t a4, uint64_t a5, uint64_t a6, long *ret)
 {
 	long v;
-	int err = ckpt_inject(&r->in, nr, a1, a2, a3, a4, a5, a6, &v);
+	int err = ckpt_inject(r->cur, nr, a1, a2, a3, a4, a5, a6, &v);
 
 	if (err) {
 		pr_err("pid %d: restore stopped while running %s: %s", r->pid, what, strerror(-err));
@@ -98,9 +101,9 @@ static int find_hole(struct rst *r, uint64_t len, uint64_t also_s, uint64_t also
 		for (i = 0; i < mm->n_vmas; i++)
 			if (cand < mm->vmas[i].end && mm->vmas[i].start < cand + len)
 				bump = MAX(bump, mm->vmas[i].end);
-		for (i = 0; i < r->n_cur; i++)
-			if (cand < r->cur[i].end && r->cur[i].start < cand + len)
-				bump = MAX(bump, r->cur[i].end);
+		for (i = 0; i < r->n_layout; i++)
+			if (cand < r->layout[i].end && r->layout[i].start < cand + len)
+				bump = MAX(bump, r->layout[i].end);
 		if (cand < also_e && also_s < cand + len)
 			bump = MAX(bump, also_e);
 		if (!bump) {
@@ -127,8 +130,8 @@ static int read_child_layout(struct rst *r)
 		pr_err("pid %d: cannot read the restorer's own layout: %s", r->pid, strerror(-err));
 		return err;
 	}
-	r->cur = mm.vmas;
-	r->n_cur = mm.n_vmas;
+	r->layout = mm.vmas;
+	r->n_layout = mm.n_vmas;
 	return 0;
 }
 
@@ -161,8 +164,8 @@ static int unmap_ckpt(struct rst *r)
 	size_t i;
 	int err;
 
-	for (i = 0; i < r->n_cur; i++) {
-		const struct ckpt_vma *v = &r->cur[i];
+	for (i = 0; i < r->n_layout; i++) {
+		const struct ckpt_vma *v = &r->layout[i];
 
 		if (ckpt_vma_is_special(v) || v->start == r->area)
 			continue;
@@ -194,7 +197,7 @@ static int place_vdso(struct rst *r)
 
 	for (k = 0; k < 3; k++) {
 		const struct ckpt_vma *want = find_kind(mm->vmas, mm->n_vmas, kinds[k]);
-		const struct ckpt_vma *have = find_kind(r->cur, r->n_cur, kinds[k]);
+		const struct ckpt_vma *have = find_kind(r->layout, r->n_layout, kinds[k]);
 
 		if (!have)
 			continue;
@@ -215,7 +218,7 @@ static int place_vdso(struct rst *r)
 		span += have->end - have->start + PAGE_SIZE;
 	}
 	for (k = 0; k < 3; k++)
-		if (find_kind(mm->vmas, mm->n_vmas, kinds[k]) && !find_kind(r->cur, r->n_cur, kinds[k])) {
+		if (find_kind(mm->vmas, mm->n_vmas, kinds[k]) && !find_kind(r->layout, r->n_layout, kinds[k])) {
 			pr_err("pid %d: the image has a vdso part this kernel does not provide", r->pid);
 			return -EOPNOTSUPP;
 		}
@@ -227,7 +230,7 @@ static int place_vdso(struct rst *r)
 		return err;
 	for (k = 0; k < 3; k++) {
 		const struct ckpt_vma *want = find_kind(mm->vmas, mm->n_vmas, kinds[k]);
-		const struct ckpt_vma *have = find_kind(r->cur, r->n_cur, kinds[k]);
+		const struct ckpt_vma *have = find_kind(r->layout, r->n_layout, kinds[k]);
 		uint64_t len;
 
 		if (!want || !have)
@@ -636,10 +639,9 @@ static int set_itimers(struct rst *r)
 	return 0;
 }
 
-/* Per-thread registrations: rseq, robust futex list, clear_child_tid, sigaltstack. */
-static int set_thread_regs_extra(struct rst *r)
+/* Per-thread registrations (in r->cur): rseq, robust futex list, clear_child_tid, sigaltstack. */
+static int set_thread_regs_extra(struct rst *r, const struct ckpt_thread *th)
 {
-	const struct ckpt_thread *th = &r->t->threads[0];
 	struct {
 		uint64_t sp;
 		int32_t flags;
@@ -677,7 +679,7 @@ static int set_creds(struct rst *r)
 
 		if (c->cap_bnd & (1ULL << cap))
 			continue;
-		if (ckpt_inject(&r->in, SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0, 0, &v) || v != 1)
+		if (ckpt_inject(r->cur, SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0, 0, &v) || v != 1)
 			continue; /* unknown to this kernel, or already dropped */
 		err = inj(r, "prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
 		if (err)
@@ -726,6 +728,105 @@ static int set_creds(struct rst *r)
 	return err;
 }
 
+/*
+ * The other threads: clone3 with their TID from the main thread (traced with
+ * PTRACE_O_TRACECLONE, so each new thread stops at once), then their own
+ * registrations, injected in the thread itself.
+ */
+static int create_threads(struct rst *r)
+{
+	const struct ckpt_task *t = r->t;
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+			set_tid, set_tid_size, cgroup;
+	} ca = {
+		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+		.set_tid = SCRATCH(r) + 256,
+		.set_tid_size = 1,
+	};
+	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE;
+	size_t i;
+	int err;
+
+	if (t->n_threads < 2)
+		return 0;
+	r->thr = calloc(t->n_threads, sizeof(*r->thr));
+	if (!r->thr)
+		return -ENOMEM;
+	if (ptrace(PTRACE_SETOPTIONS, r->pid, NULL, (void *)opts))
+		return -errno;
+	for (i = 1; i < t->n_threads; i++) {
+		const struct ckpt_thread *th = &t->threads[i];
+		pid_t tid = th->tid;
+		int status;
+		long got;
+
+		err = ckpt_vm_write(r->pid, SCRATCH(r), &ca, sizeof(ca));
+		if (!err)
+			err = ckpt_vm_write(r->pid, SCRATCH(r) + 256, &tid, sizeof(tid));
+		if (err)
+			return err;
+		r->cur = &r->in;
+		err = inj(r, "clone3 of a thread", SYS_clone3, SCRATCH(r), sizeof(ca), 0, 0, 0, 0, &got);
+		if (err)
+			return err;
+		if (got != tid) {
+			pr_err("pid %d: thread %d came back as %ld", r->pid, tid, got);
+			return -EPROTO;
+		}
+		if (ckpt_ptrace_wait(tid, &status) < 0) {
+			pr_err("pid %d: new thread %d did not stop", r->pid, tid);
+			return -ESRCH;
+		}
+		err = ckpt_inject_init(&r->thr[i], tid, r->area);
+		if (err)
+			return err;
+		r->cur = &r->thr[i];
+		err = set_thread_regs_extra(r, th);
+		if (!err && th->comm[0]) {
+			err = ckpt_vm_write(r->pid, SCRATCH(r), th->comm, sizeof(th->comm));
+			if (!err)
+				err = inj(r, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, SCRATCH(r), 0, 0,
+					  0, 0, NULL);
+		}
+		if (err)
+			return err;
+	}
+	r->cur = &r->in;
+	return 0;
+}
+
+/* Each thread has its own credentials: set them in every one. */
+static int set_all_creds(struct rst *r)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = r->t->n_threads; i-- > 0 && !err;) {
+		r->cur = i ? &r->thr[i] : &r->in;
+		err = set_creds(r);
+	}
+	r->cur = &r->in;
+	return err;
+}
+
+/* Load the other threads' registers; they stay stopped until the end. */
+static int load_thread_regs(struct rst *r)
+{
+	size_t i;
+	int err;
+
+	for (i = 1; i < r->t->n_threads; i++) {
+		err = ckpt_ptrace_set_thread(r->t->threads[i].tid, &r->t->threads[i], false);
+		if (err) {
+			pr_err("pid %d: cannot load the registers of thread %d: %s", r->pid,
+			       r->t->threads[i].tid, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* The last injected call removes the area the syscall instruction lives in. */
 static int drop_area_and_load_regs(struct rst *r)
 {
@@ -749,8 +850,10 @@ static int drop_area_and_load_regs(struct rst *r)
 int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds)
 {
 	struct rst r = { .pid = child, .t = t, .fds = fds };
+	size_t i;
 	int err;
 
+	r.cur = &r.in;
 	err = ckpt_inject_init(&r.in, child, (uintptr_t)ckpt_syscall_insn);
 	if (err) {
 		pr_err("pid %d: cannot read the restorer's registers: %s", child, strerror(-err));
@@ -776,20 +879,28 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 	if (!err)
 		err = queue_signals(&r, &t->shared_pending, 0);
 	if (!err)
-		err = queue_signals(&r, &t->threads[0].pending, t->threads[0].tid);
-	if (!err)
-		err = set_thread_regs_extra(&r);
+		err = set_thread_regs_extra(&r, &t->threads[0]);
 	if (!err)
 		err = set_itimers(&r);
 	if (!err)
-		err = set_creds(&r);
+		err = create_threads(&r);
+	for (i = 0; !err && i < t->n_threads; i++)
+		err = queue_signals(&r, &t->threads[i].pending, t->threads[i].tid);
+	if (!err)
+		err = set_all_creds(&r);
+	if (!err)
+		err = load_thread_regs(&r);
 	if (!err)
 		err = drop_area_and_load_regs(&r);
-	if (!err && ckpt_ptrace_detach(child)) {
-		err = -errno;
-		pr_err("pid %d: cannot detach: %s", child, strerror(errno));
-	}
-	ckpt_vmas_free(r.cur, r.n_cur);
+	/* Threads first: the process runs once its main thread is let go. */
+	for (i = t->n_threads; !err && i-- > 0;)
+		if (ckpt_ptrace_detach(t->threads[i].tid)) {
+			err = -errno;
+			pr_err("pid %d: cannot detach thread %d: %s", child, t->threads[i].tid,
+			       strerror(errno));
+		}
+	ckpt_vmas_free(r.layout, r.n_layout);
 	free(r.filled);
+	free(r.thr);
 	return err;
 }

@@ -89,6 +89,7 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 {
 	struct ckpt_parasite par;
 	int sig, err, err2;
+	size_t i;
 	long r;
 
 	err = ckpt_parasite_start(&par, src->pid, src->procfd);
@@ -131,6 +132,16 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 	}
 	if (!err && t->n_threads)
 		err = parasite_thread(&par, &t->threads[0]);
+	for (i = 1; !err && i < t->n_threads; i++) {
+		struct ckpt_parasite tp;
+
+		err = ckpt_parasite_enter_thread(&par, t->threads[i].tid, &tp);
+		if (err)
+			break;
+		err = parasite_thread(&tp, &t->threads[i]);
+		err2 = ckpt_parasite_stop(&tp);
+		err = err ?: err2;
+	}
 	if (err)
 		pr_err("pid %d: cannot read its thread state: %s", src->pid, strerror(-err));
 out:

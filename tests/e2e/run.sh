@@ -113,6 +113,17 @@ new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"
 new_test in_nanosleep; cycle sleeper
 new_test in_signal_handler; cycle sighandler
 
+# Threads: same TIDs and names after restore; the program checks the rest.
+new_test threads
+if start threads; then
+	tids=$(ls /proc/$PID/task | sort -n | tr '\n' ' ')
+	names=$(cat /proc/$PID/task/*/comm | sort | tr '\n' ' ')
+	if ! why=$(dump_restore); then bad "$why"
+	elif [ "$(ls /proc/$PID/task | sort -n | tr '\n' ' ')" != "$tids" ]; then bad "TIDs $tids became $(ls /proc/$PID/task | tr '\n' ' ')"
+	elif [ "$(cat /proc/$PID/task/*/comm | sort | tr '\n' ' ')" != "$names" ]; then bad "thread names changed"
+	elif why=$(verify); then ok; else bad "$why"; fi
+else bad "$WHY"; fi
+
 new_test leave_running
 if start counter; then
 	if ! out=$("$CKPT" dump "$PID" -D "$D/img" --leave-running 2>&1); then bad "dump: $out"

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Threads: four workers, each with its own TLS value, name, blocked mask,
+ * ymm register pattern and counter, checked on every iteration.  After
+ * restore the main thread stops them and pthread_join()s them, which needs
+ * each thread's clear_child_tid to be back.
+ */
+#include <pthread.h>
+#include <immintrin.h>
+
+#include "progs.h"
+
+#define N 4
+
+static __thread uint64_t tls_id;
+static volatile int stop;
+static volatile uint64_t counts[N];
+static volatile int broken[N];
+
+static void *worker(void *arg)
+{
+	uint64_t id = (uintptr_t)arg, i = 0;
+	__m256i pat = _mm256_set1_epi64x(0x1111111111111111ULL * (id + 1));
+	char name[16];
+	sigset_t set;
+
+	tls_id = 1000 + id;
+	snprintf(name, sizeof(name), "worker-%llu", (unsigned long long)id);
+	pthread_setname_np(pthread_self(), name);
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + (int)id);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	while (!stop) {
+		__m256i cmp;
+
+		__asm__ volatile("" : "+x"(pat));
+		cmp = _mm256_cmpeq_epi64(pat, _mm256_set1_epi64x(0x1111111111111111ULL * (id + 1)));
+		if (_mm256_movemask_epi8(cmp) != -1 || tls_id != 1000 + id)
+			broken[id] = 1;
+		counts[id] = ++i;
+		if (!(i & 0xffff))
+			usleep(1000);
+	}
+	pthread_sigmask(SIG_BLOCK, NULL, &set);
+	if (!sigismember(&set, SIGRTMIN + (int)id) || sigismember(&set, SIGRTMIN + (int)((id + 1) % N)))
+		broken[id] = 2;
+	return (void *)(uintptr_t)(tls_id == 1000 + id ? 0 : 1);
+}
+
+int main(void)
+{
+	pthread_t th[N];
+	uint64_t before[N];
+	char path[64], comm[32];
+	int i;
+
+	prog_init();
+	for (i = 0; i < N; i++)
+		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i);
+	usleep(50000);
+	say("READY %d\n", getpid());
+	while (!verify_req) {
+		heartbeat();
+		usleep(20000);
+	}
+	for (i = 0; i < N; i++)
+		before[i] = counts[i];
+	usleep(100000);
+	for (i = 0; i < N; i++)
+		CHECK(counts[i] > before[i], "thread %d does not run", i);
+	for (i = 0; i < N; i++) {
+		pthread_getname_np(th[i], comm, sizeof(comm));
+		snprintf(path, sizeof(path), "worker-%d", i);
+		CHECK(!strcmp(comm, path), "thread %d is named %s", i, comm);
+	}
+	stop = 1;
+	for (i = 0; i < N; i++) {
+		void *ret;
+
+		CHECK(!pthread_join(th[i], &ret), "pthread_join %d failed", i);
+		CHECK(!ret, "thread %d lost its TLS", i);
+		CHECK(!broken[i], "thread %d state broken (%d)", i, broken[i]);
+	}
+	say("PASS %d threads ran on, kept TLS, names, masks, ymm; joined\n", N);
+	return 0;
+}
