@@ -75,7 +75,7 @@ $(BUILD)/tests/%: tests/progs/%.c tests/progs/progs.h
 
 # Unit tests link the library and the CLI's option parser (not main.c).
 CLI_LIB_O := $(filter-out $(BUILD)/criu-lite/main.o,$(CLI_O))
-$(BUILD)/unit/%: tests/unit/%.c $(LIB_A) $(CLI_LIB_O)
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_A) $(CLI_LIB_O)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Icriu-lite -o $@ $< $(CLI_LIB_O) $(LIB_A) $(LDLIBS) -lcmocka
 
