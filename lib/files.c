@@ -288,8 +288,11 @@ static int open_one(const struct ckpt_fd *f, int tty_fd)
 		}
 		close(fd);
 	}
-	if (fcntl(f->fd, F_SETFD, f->fd_flags) < 0)
-		return -errno;
+	if (fcntl(f->fd, F_SETFD, f->fd_flags) < 0) {
+		err = -errno;
+		pr_err("fd %d: cannot set its fd flags: %s", f->fd, strerror(-err));
+		return err;
+	}
 	return 0;
 fail:
 	close(fd);

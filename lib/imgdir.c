@@ -74,6 +74,11 @@ int ckpt_imgdir_begin(const char *path, struct ckpt_imgdir *ret)
 	struct stat st;
 	int err;
 
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode)) {
+		/* Renaming over a link would replace the link, not the image it points to. */
+		pr_err("%s: is a symbolic link; give the directory itself", path);
+		return -ELOOP;
+	}
 	if (!stat(path, &st)) {
 		if (!S_ISDIR(st.st_mode)) {
 			pr_err("%s: exists and is not a directory", path);

@@ -347,6 +347,21 @@ static void test_regular_file(void **state)
 	assert_non_null(strstr(unit_log.last_err, "not a directory"));
 }
 
+static void test_symlink_refused(void **state)
+{
+	struct ckpt_imgdir d;
+	char target[4200];
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/real", base);
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(symlink(target, img), 0);
+	assert_int_equal(ckpt_imgdir_begin(img, &d), -ELOOP);
+	assert_no_tmp_sibling();
+	assert_int_equal(unit_log_errors(), 1);
+	assert_non_null(strstr(unit_log.last_err, "symbolic link"));
+}
+
 static void test_missing_parent(void **state)
 {
 	struct ckpt_imgdir d;
@@ -519,6 +534,7 @@ int main(void)
 		T(test_img_files_without_inventory),
 		T(test_image_plus_foreign_file),
 		T(test_regular_file),
+		T(test_symlink_refused),
 		T(test_missing_parent),
 		T(test_unreadable_dest),
 		T(test_commit_dest_became_nonempty),
