@@ -102,7 +102,9 @@ static int common(struct ckpt_cli *cli, int c)
 		cli->help = true;
 		return 1;
 	case 'v':
-		if (optarg) {
+		if (optarg && optarg[strspn(optarg, "v")] == '\0') {
+			cli->verbosity += 1 + strlen(optarg); /* -vv, -vvv */
+		} else if (optarg) {
 			char *end;
 			long n = strtol(optarg, &end, 10);
 

@@ -169,6 +169,7 @@ static int write_core(int dirfd, const struct ckpt_task *t)
 	SigactionEntry sa[CKPT_NSIG], *sap[CKPT_NSIG];
 	ThreadEntry *th = NULL, **thp = NULL;
 	ItimerEntry it[3], *itp[3];
+	PosixTimerEntry *pt = NULL, **ptp = NULL;
 	UserRegsX86 *regs = NULL;
 	struct ckpt_img_w w;
 	char name[64];
@@ -271,6 +272,29 @@ static int write_core(int dirfd, const struct ckpt_task *t)
 	}
 	c.n_itimers = 3;
 	c.itimers = itp;
+	pt = calloc(MAX(t->n_timers, 1), sizeof(*pt));
+	ptp = calloc(MAX(t->n_timers, 1), sizeof(*ptp));
+	if (!pt || !ptp) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < t->n_timers; i++) {
+		const struct ckpt_posix_timer *s = &t->timers[i];
+
+		posix_timer_entry__init(&pt[i]);
+		pt[i].id = s->id;
+		pt[i].clock = s->clock;
+		pt[i].notify = s->notify;
+		pt[i].has_signo = pt[i].has_notify_tid = pt[i].has_sival = true;
+		pt[i].signo = s->signo;
+		pt[i].notify_tid = s->notify_tid;
+		pt[i].sival = s->sival;
+		pt[i].value_ns = s->value_ns;
+		pt[i].interval_ns = s->interval_ns;
+		ptp[i] = &pt[i];
+	}
+	c.n_posix_timers = t->n_timers;
+	c.posix_timers = ptp;
 	snprintf(name, sizeof(name), "core-%d.img", t->pid);
 	err = ckpt_img_w_open(dirfd, name, CKPT_MAGIC_CORE, &w);
 	if (err)
@@ -285,6 +309,8 @@ out:
 		for (i = 0; i < t->n_threads; i++)
 			free(th[i].pending);
 	free(c.shared_pending);
+	free(pt);
+	free(ptp);
 	free(th);
 	free(thp);
 	free(regs);
@@ -579,6 +605,35 @@ static int read_core(int dirfd, pid_t pid, struct ckpt_task *t)
 		t->itimers[i].value_us = c->itimers[i]->value_us;
 		t->itimers[i].interval_us = c->itimers[i]->interval_us;
 	}
+	if (c->n_posix_timers > 4096) {
+		err = BAD(name, "%s: %zu POSIX timers is implausible", name, c->n_posix_timers);
+		goto out;
+	}
+	t->timers = calloc(MAX(c->n_posix_timers, 1), sizeof(*t->timers));
+	if (!t->timers) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < c->n_posix_timers; i++) {
+		const PosixTimerEntry *p = c->posix_timers[i];
+		struct ckpt_posix_timer *pt = &t->timers[i];
+
+		if (p->id < 0 || p->clock < 0 || p->clock > 11 || p->signo < 0 || p->signo > CKPT_NSIG ||
+		    (p->notify & ~7) ||
+		    p->value_ns > (1ULL << 62) || p->interval_ns > (1ULL << 62)) {
+			err = BAD(name, "%s: POSIX timer %zu is invalid", name, i);
+			goto out;
+		}
+		pt->id = p->id;
+		pt->clock = p->clock;
+		pt->notify = p->notify;
+		pt->signo = p->signo;
+		pt->notify_tid = p->notify_tid;
+		pt->sival = p->sival;
+		pt->value_ns = p->value_ns;
+		pt->interval_ns = p->interval_ns;
+	}
+	t->n_timers = c->n_posix_timers;
 	t->threads = calloc(c->n_threads, sizeof(*t->threads));
 	if (!t->threads) {
 		err = -ENOMEM;

@@ -336,6 +336,55 @@ int ckpt_proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_fla
 	return 0;
 }
 
+int ckpt_proc_parse_timers(const char *buf, struct ckpt_posix_timer **ret, size_t *ret_n)
+{
+	struct ckpt_posix_timer *t = NULL, *cur = NULL;
+	const char *line = buf;
+	size_t n = 0, cap = 0;
+	int err;
+
+	while (line && *line) {
+		const char *next = strchr(line, '\n');
+		char how[16], target[8];
+		unsigned long long v;
+		int a, b;
+
+		if (sscanf(line, "ID: %d", &a) == 1) {
+			err = ckpt_grow((void **)&t, &cap, n + 1, sizeof(*t));
+			if (err)
+				goto fail;
+			cur = &t[n++];
+			memset(cur, 0, sizeof(*cur));
+			cur->id = a;
+		} else if (!cur) {
+			goto bad;
+		} else if (sscanf(line, "signal: %d/%llx", &a, &v) == 2) {
+			cur->signo = a;
+			cur->sival = v;
+		} else if (sscanf(line, "notify: %15[a-z]/%7[a-z].%d", how, target, &b) == 3) {
+			/* "signal|none|thread" / "pid|tid": SIGEV_* | SIGEV_THREAD_ID */
+			cur->notify = !strcmp(how, "none") ? 1 : !strcmp(how, "thread") ? 2 : 0;
+			if (!strcmp(target, "tid")) {
+				cur->notify |= 4;
+				cur->notify_tid = b;
+			}
+		} else if (sscanf(line, "ClockID: %d", &a) == 1) {
+			cur->clock = a;
+		} else {
+			goto bad;
+		}
+		line = next ? next + 1 : NULL;
+	}
+	*ret = t;
+	*ret_n = n;
+	return 0;
+bad:
+	err = -EINVAL;
+fail:
+	free(t);
+	return err;
+}
+
 int ckpt_proc_nr_children(int procfd, pid_t tid)
 {
 	char path[64], *buf;

@@ -34,6 +34,8 @@ int ckpt_proc_vmas(int procfd, struct ckpt_mm *mm);
 int ckpt_proc_auxv(int procfd, struct ckpt_mm *mm);
 /* Parse "pos:" and "flags:" of /proc/PID/fdinfo/N. */
 int ckpt_proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);
+/* Parse /proc/PID/timers (ids, clocks, notification); times are read elsewhere. */
+int ckpt_proc_parse_timers(const char *buf, struct ckpt_posix_timer **ret, size_t *ret_n);
 /* Number of children of the thread tid of pid (from .../children). */
 int ckpt_proc_nr_children(int procfd, pid_t tid);
 

@@ -639,6 +639,53 @@ static int set_itimers(struct rst *r)
 	return 0;
 }
 
+/* POSIX timers with their own IDs (PR_TIMER_CREATE_RESTORE_IDS, Linux 6.16+). */
+#define PR_TIMER_CREATE_RESTORE_IDS 77
+static int set_posix_timers(struct rst *r)
+{
+	size_t i;
+	long v;
+	int err;
+
+	if (!r->t->n_timers)
+		return 0;
+	err = ckpt_inject(r->cur, SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0, 0, &v);
+	if (!err && v) {
+		pr_err("pid %d: this kernel cannot recreate POSIX timers with their IDs "
+		       "(PR_TIMER_CREATE_RESTORE_IDS)", r->pid);
+		return -EOPNOTSUPP;
+	}
+	for (i = 0; !err && i < r->t->n_timers; i++) {
+		const struct ckpt_posix_timer *pt = &r->t->timers[i];
+		uint64_t value = pt->value_ns ?: pt->interval_ns; /* caught as it fired */
+		struct {
+			uint64_t sival;
+			int32_t signo, notify, tid, pad[11];
+		} sev = { pt->sival, pt->signo, pt->notify, pt->notify_tid, { 0 } };
+		int64_t its[4] = { pt->interval_ns / 1000000000, pt->interval_ns % 1000000000,
+				   value / 1000000000, value % 1000000000 };
+		int32_t id = pt->id;
+		char what[64];
+
+		err = ckpt_vm_write(r->pid, SCRATCH(r), &sev, sizeof(sev));
+		if (!err)
+			err = ckpt_vm_write(r->pid, SCRATCH(r) + 128, &id, sizeof(id));
+		if (!err)
+			err = ckpt_vm_write(r->pid, SCRATCH(r) + 256, its, sizeof(its));
+		snprintf(what, sizeof(what), "timer_create of POSIX timer %d", pt->id);
+		if (!err)
+			err = inj(r, what, SYS_timer_create, pt->clock, SCRATCH(r), SCRATCH(r) + 128, 0, 0,
+				  0, NULL);
+		if (!err && pt->value_ns | pt->interval_ns)
+			err = inj(r, "timer_settime", SYS_timer_settime, pt->id, 0, SCRATCH(r) + 256, 0,
+				  0, 0, NULL);
+	}
+	if (!err)
+		err = inj(r, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS,
+			  0, 0, 0, 0, 0, NULL);
+	return err;
+}
+
 /* Per-thread registrations (in r->cur): rseq, robust futex list, clear_child_tid, sigaltstack. */
 static int set_thread_regs_extra(struct rst *r, const struct ckpt_thread *th)
 {
@@ -884,6 +931,8 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 		err = set_itimers(&r);
 	if (!err)
 		err = create_threads(&r);
+	if (!err)
+		err = set_posix_timers(&r); /* after the threads they may signal */
 	for (i = 0; !err && i < t->n_threads; i++)
 		err = queue_signals(&r, &t->threads[i].pending, t->threads[i].tid);
 	if (!err)

@@ -144,6 +144,26 @@ static void show_signals(struct ckpt_pr *p, const struct ckpt_task *t)
 	}
 	ckpt_pr_arr_close(p);
 	show_sigq(p, "shared_pending", &t->shared_pending);
+	if (p->json || t->n_timers) {
+		size_t k;
+
+		ckpt_pr_arr_open(p, "posix_timers");
+		for (k = 0; k < t->n_timers; k++) {
+			const struct ckpt_posix_timer *pt = &t->timers[k];
+
+			ckpt_pr_obj_open(p, NULL);
+			ckpt_pr_i64(p, "id", pt->id);
+			ckpt_pr_i64(p, "clock", pt->clock);
+			ckpt_pr_i64(p, "notify", pt->notify);
+			ckpt_pr_i64(p, "signo", pt->signo);
+			ckpt_pr_i64(p, "notify_tid", pt->notify_tid);
+			ckpt_pr_hex(p, "sival", pt->sival);
+			ckpt_pr_u64(p, "value_ns", pt->value_ns);
+			ckpt_pr_u64(p, "interval_ns", pt->interval_ns);
+			ckpt_pr_obj_close(p);
+		}
+		ckpt_pr_arr_close(p);
+	}
 	ckpt_pr_arr_open(p, "itimers");
 	for (i = 0; i < 3; i++) {
 		ckpt_pr_obj_open(p, NULL);

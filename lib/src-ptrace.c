@@ -84,6 +84,38 @@ static int parasite_thread(struct ckpt_parasite *par, struct ckpt_thread *th)
 	return 0;
 }
 
+/* POSIX timers: ids and notification from /proc, the time left from timer_gettime. */
+static int parasite_timers(struct ckpt_source *src, struct ckpt_parasite *par, struct ckpt_task *t)
+{
+	char *buf;
+	size_t i;
+	long r;
+	int err;
+
+	err = ckpt_read_file(src->procfd, "timers", &buf, NULL);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	err = ckpt_proc_parse_timers(buf, &t->timers, &t->n_timers);
+	free(buf);
+	for (i = 0; !err && i < t->n_timers; i++) {
+		struct ckpt_posix_timer *pt = &t->timers[i];
+		int64_t its[4]; /* interval sec, nsec, value sec, nsec */
+
+		err = ckpt_parasite_syscall(par, SYS_timer_gettime, pt->id, par->scratch, 0, 0, &r);
+		if (!err && r < 0)
+			err = (int)r;
+		if (!err)
+			err = ckpt_vm_read(src->pid, par->scratch, its, sizeof(its));
+		if (!err) {
+			pt->interval_ns = its[0] * 1000000000ULL + its[1];
+			pt->value_ns = its[2] * 1000000000ULL + its[3];
+		}
+	}
+	return err;
+}
+
 /* Signal handlers and securebits: only the task itself can tell. */
 static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64_t *ret_brk)
 {
@@ -130,6 +162,8 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 			t->itimers[sig].value_us = itv.vs * 1000000 + itv.vus;
 		}
 	}
+	if (!err)
+		err = parasite_timers(src, &par, t);
 	if (!err && t->n_threads)
 		err = parasite_thread(&par, &t->threads[0]);
 	for (i = 1; !err && i < t->n_threads; i++) {

@@ -36,6 +36,7 @@ void ckpt_task_free(struct ckpt_task *t)
 		free(t->fds[i].path);
 	free(t->fds);
 	free(t->shared_pending.info);
+	free(t->timers);
 	free(t->creds.groups);
 	free(t->cwd);
 	free(t->root);

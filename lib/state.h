@@ -142,6 +142,17 @@ struct ckpt_creds {
 	bool no_new_privs;
 };
 
+/* A POSIX timer (timer_create(2)), recreated with its ID. */
+struct ckpt_posix_timer {
+	int32_t id;
+	int32_t clock;
+	int32_t notify;     /* SIGEV_SIGNAL/NONE/THREAD, | SIGEV_THREAD_ID */
+	int32_t signo;
+	int32_t notify_tid; /* SIGEV_THREAD_ID */
+	uint64_t sival;     /* sigev_value */
+	uint64_t value_ns, interval_ns;
+};
+
 struct ckpt_rlimit {
 	uint64_t cur, max; /* RLIM_INFINITY = ~0 */
 };
@@ -183,6 +194,9 @@ struct ckpt_task {
 	struct {
 		uint64_t value_us, interval_us;
 	} itimers[3];
+
+	struct ckpt_posix_timer *timers;
+	size_t n_timers;
 
 	struct ckpt_thread *threads; /* threads[0] is the main thread */
 	size_t n_threads;

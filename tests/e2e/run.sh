@@ -112,6 +112,7 @@ new_test signals_creds_limits; cycle signals "$ROOT/signals_creds_limits"
 new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"
 new_test in_nanosleep; cycle sleeper
 new_test in_signal_handler; cycle sighandler
+new_test posix_timers_alarm; cycle timers
 
 # Threads: same TIDs and names after restore; the program checks the rest.
 new_test threads

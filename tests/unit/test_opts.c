@@ -52,6 +52,8 @@ static void test_dump(void **s)
 	assert_int_equal(c.verbosity, -1);
 	assert_int_equal(parse(&c, "dump", "9", "-v3", NULL), 0);
 	assert_int_equal(c.verbosity, 3);
+	assert_int_equal(parse(&c, "dump", "9", "-vv", NULL), 0);
+	assert_int_equal(c.verbosity, 2);
 }
 
 static void test_dump_errors(void **s)

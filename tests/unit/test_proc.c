@@ -188,6 +188,34 @@ static int quiet_setup(void **state)
 
 /* ---- ckpt_proc_parse_stat ---- */
 
+static void test_parse_timers(void **state)
+{
+	static const char text[] = "ID: 2\nsignal: 36/000000000000004d\nnotify: signal/tid.77\nClockID: 1\n"
+				   "ID: 0\nsignal: 34/0000000000000000\nnotify: signal/pid.70\nClockID: 0\n"
+				   "ID: 5\nsignal: 0/0000000000000000\nnotify: none/pid.70\nClockID: 7\n";
+	struct ckpt_posix_timer *t;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(ckpt_proc_parse_timers(text, &t, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(t[0].id, 2);
+	assert_int_equal(t[0].signo, 36);
+	assert_int_equal(t[0].sival, 0x4d);
+	assert_int_equal(t[0].notify, 4);
+	assert_int_equal(t[0].notify_tid, 77);
+	assert_int_equal(t[0].clock, 1);
+	assert_int_equal(t[1].notify, 0);
+	assert_int_equal(t[2].notify, 1);
+	assert_int_equal(t[2].clock, 7);
+	free(t);
+	assert_int_equal(ckpt_proc_parse_timers("signal: 1/0\n", &t, &n), -EINVAL);
+	assert_int_equal(ckpt_proc_parse_timers("ID: 1\nbogus\n", &t, &n), -EINVAL);
+	assert_int_equal(ckpt_proc_parse_timers("", &t, &n), 0);
+	assert_int_equal(n, 0);
+	free(t);
+}
+
 static void test_stat_real_self_line(void **state)
 {
 	struct ckpt_proc_stat st;
@@ -1352,6 +1380,7 @@ static void test_kthreadd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_timers),
 		cmocka_unit_test_setup(test_stat_real_self_line, quiet_setup),
 		cmocka_unit_test(test_stat_fields_map_to_members),
 		cmocka_unit_test(test_stat_kernel_format_line),
