@@ -79,6 +79,14 @@ static pid_t tracer_of(int procfd)
 	return t;
 }
 
+/* Stopped by SIGSTOP & co (state T), as opposed to running or traced (t). */
+static bool is_stopped(int procfd)
+{
+	struct ckpt_proc_stat st;
+
+	return !ckpt_proc_stat(procfd, &st) && st.state == 'T';
+}
+
 static int seize(pid_t pid, int procfd)
 {
 	int err = ckpt_ptrace_seize(pid, false);
@@ -140,12 +148,14 @@ static int collect(struct ckpt_source *src, struct ckpt_task *t, const pid_t *ti
 	return err;
 }
 
-static void finish_task(pid_t pid, bool leave_running, const pid_t *tids, size_t n)
+static void finish_task(pid_t pid, bool leave_running, bool stopped, const pid_t *tids, size_t n)
 {
 	size_t i;
 	int status;
 
 	if (leave_running) {
+		if (stopped)
+			kill(pid, SIGSTOP); /* taken as soon as it is let go */
 		ckpt_ptrace_detach_all(tids, n);
 		return;
 	}
@@ -192,9 +202,13 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	err = check_target(o->pid, src.procfd, false);
 	if (err)
 		goto out_procfd;
+	task.stopped = is_stopped(src.procfd);
 	err = seize(o->pid, src.procfd);
 	if (err)
 		goto out_procfd;
+	/* A stopped task runs no code; wake it (SIGCONT is swallowed) and stop it again at the end. */
+	if (task.stopped)
+		kill(o->pid, SIGCONT);
 	err = check_target(o->pid, src.procfd, true);
 	if (err)
 		goto out_detach;
@@ -241,7 +255,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		goto out_abort;
 	src.ops->close(&src);
 	t_end = now_ns(CLOCK_MONOTONIC);
-	finish_task(o->pid, o->leave_running, tids, n_tids);
+	finish_task(o->pid, o->leave_running, task.stopped, tids, n_tids);
 	if (o->stats) {
 		o->stats->frozen_ns = t_end - t_freeze;
 		o->stats->mem_ns = t_mem;
@@ -258,6 +272,8 @@ out_close:
 	src.ops->close(&src);
 out_detach:
 	/* Nothing was changed: let it run on as it was. */
+	if (task.stopped)
+		kill(o->pid, SIGSTOP);
 	if (tids)
 		ckpt_ptrace_detach_all(tids, n_tids);
 	else

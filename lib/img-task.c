@@ -182,6 +182,8 @@ static int write_core(int dirfd, const struct ckpt_task *t)
 	c.pgid = t->pgid;
 	c.sid = t->sid;
 	c.comm = (char *)t->comm;
+	c.has_stopped = true;
+	c.stopped = t->stopped;
 	c.umask = t->umask;
 	c.personality = t->personality;
 	c.cwd = t->cwd;
@@ -543,6 +545,7 @@ static int read_core(int dirfd, pid_t pid, struct ckpt_task *t)
 	t->ppid = c->ppid;
 	t->pgid = c->pgid;
 	t->sid = c->sid;
+	t->stopped = c->stopped;
 	if (c->comm)
 		snprintf(t->comm, sizeof(t->comm), "%s", c->comm);
 	t->umask = c->umask & 0777;

@@ -71,9 +71,14 @@ int ckpt_ptrace_freeze(pid_t pid)
 			return err;
 		if (status >> 16 == PTRACE_EVENT_STOP)
 			return 0;
-		/* A signal arrived first: let it through, the interrupt stays pending. */
-		pr_debug("pid %d: signal %d during freeze, delivering", pid, WSTOPSIG(status));
-		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(status)))
+		/*
+		 * A signal arrived first: let it through, the interrupt stays
+		 * pending.  SIGCONT is swallowed: ckpt sends it to wake a stopped
+		 * task, and its waking effect has happened when it was sent.
+		 */
+		pr_debug("pid %d: signal %d during freeze", pid, WSTOPSIG(status));
+		if (ptrace(PTRACE_CONT, pid, NULL,
+			   (void *)(long)(WSTOPSIG(status) == SIGCONT ? 0 : WSTOPSIG(status))))
 			return -errno;
 	}
 }
@@ -298,7 +303,7 @@ int ckpt_inject_init(struct ckpt_inject *in, pid_t pid, uint64_t syscall_ip)
 /* Resume with PTRACE_SYSCALL and wait for the next syscall stop. */
 static int to_syscall_stop(pid_t pid)
 {
-	int status, err;
+	int status, err, traps = 0;
 
 	if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL))
 		return -errno;
@@ -308,8 +313,12 @@ static int to_syscall_stop(pid_t pid)
 			return err;
 		if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))
 			return 0;
-		/* clone with PTRACE_O_TRACECLONE stops once more, in the middle. */
-		if (status >> 8 != (SIGTRAP | (PTRACE_EVENT_CLONE << 8)))
+		/*
+		 * clone with PTRACE_O_TRACECLONE stops once more, in the middle;
+		 * a SIGCONT leaves a notification trap (PTRACE_EVENT_STOP + SIGTRAP).
+		 */
+		if (status >> 8 != (SIGTRAP | (PTRACE_EVENT_CLONE << 8)) &&
+		    (status >> 8 != (SIGTRAP | (PTRACE_EVENT_STOP << 8)) || ++traps > 8))
 			break;
 		if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL))
 			return -errno;

@@ -941,6 +941,11 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 		err = load_thread_regs(&r);
 	if (!err)
 		err = drop_area_and_load_regs(&r);
+	/* Stopped at dump time: SIGSTOP is taken before any of its code runs. */
+	if (!err && t->stopped && kill(child, SIGSTOP)) {
+		err = -errno;
+		pr_err("pid %d: cannot stop it again: %s", child, strerror(errno));
+	}
 	/* Threads first: the process runs once its main thread is let go. */
 	for (i = t->n_threads; !err && i-- > 0;)
 		if (ckpt_ptrace_detach(t->threads[i].tid)) {

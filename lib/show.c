@@ -290,6 +290,7 @@ static void show_task(struct ckpt_pr *p, const struct ckpt_task *t)
 	ckpt_pr_i64(p, "pgid", t->pgid);
 	ckpt_pr_i64(p, "sid", t->sid);
 	ckpt_pr_str(p, "comm", t->comm);
+	ckpt_pr_bool(p, "stopped", t->stopped);
 	ckpt_pr_str(p, "cwd", t->cwd);
 	ckpt_pr_str(p, "root", t->root);
 	{

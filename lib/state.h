@@ -181,6 +181,7 @@ struct ckpt_thread {
 
 struct ckpt_task {
 	pid_t pid, ppid, pgid, sid;
+	bool stopped; /* in a group stop (SIGSTOP) at dump time: stays stopped */
 	char comm[CKPT_COMM_LEN];
 	uint32_t umask;
 	uint32_t personality;

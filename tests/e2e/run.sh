@@ -159,6 +159,23 @@ for code in 0 3; do
 	else bad "$WHY"; fi
 done
 
+# Stopped by SIGSTOP: stays stopped through --leave-running and restore, runs on after SIGCONT.
+new_test stopped_task
+state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+if start counter; then
+	kill -STOP "$PID"; sleep 0.1
+	if ! out=$("$CKPT" dump "$PID" -D "$D/img" --leave-running 2>&1); then bad "dump: $out"
+	elif [ "$(state "$PID")" != T ]; then bad "not stopped after --leave-running ($(state "$PID"))"
+	else
+		kill -9 "$PID"; gone "$PID"
+		hb=$(last_hb)
+		if ! out=$("$CKPT" restore -D "$D/img" -d 2>&1); then bad "restore: $out"
+		elif sleep 0.3 && [ "$(state "$PID")" != T ] || [ "$(last_hb)" != "$hb" ]; then bad "restored task runs (state $(state "$PID"))"
+		elif ! kill -CONT "$PID" || ! wait_hb "$hb"; then bad "does not run on after SIGCONT"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	fi
+else bad "$WHY"; fi
+
 # A job with a terminal: refused without --shell-job, restored onto ckpt's terminal with it.
 new_test shell_job
 if ! command -v script >/dev/null; then
