@@ -78,24 +78,35 @@ static char *dup_or_null(const char *s, int *err)
 	return d;
 }
 
+/* A file that holds exactly one record: open it and unpack that record. */
+static int read_one(int dirfd, const char *name, uint32_t magic,
+		    const ProtobufCMessageDescriptor *desc, ProtobufCMessage **ret)
+{
+	struct ckpt_img_r r;
+	int err;
+
+	err = ckpt_img_r_open(dirfd, name, magic, &r);
+	if (err)
+		return err;
+	err = ckpt_img_r_msg(&r, desc, ret); /* the message owns copies of its data */
+	if (!err && !*ret) {
+		pr_err("%s: holds no record", name);
+		err = -ENODATA;
+	}
+	ckpt_img_r_close(&r);
+	return err;
+}
+
 int ckpt_img_read_inventory(int dirfd, struct ckpt_inventory *ret)
 {
 	struct ckpt_inventory inv = { 0 };
 	InventoryEntry *e = NULL;
-	struct ckpt_img_r r;
 	int err;
 
-	err = ckpt_img_r_open(dirfd, "inventory.img", CKPT_MAGIC_INVENTORY, &r);
+	err = read_one(dirfd, "inventory.img", CKPT_MAGIC_INVENTORY, &inventory_entry__descriptor,
+		       (ProtobufCMessage **)&e);
 	if (err)
 		return err;
-	err = ckpt_img_r_msg(&r, &inventory_entry__descriptor, (ProtobufCMessage **)&e);
-	if (err)
-		goto out;
-	if (!e) {
-		pr_err("inventory.img: no inventory record");
-		err = -ENODATA;
-		goto out;
-	}
 	if (e->img_version != CKPT_IMG_VERSION) {
 		pr_err("inventory.img: image version %u, this ckpt reads version %u", e->img_version,
 		       CKPT_IMG_VERSION);
@@ -121,9 +132,7 @@ int ckpt_img_read_inventory(int dirfd, struct ckpt_inventory *ret)
 	}
 	*ret = inv;
 out:
-	if (e)
-		inventory_entry__free_unpacked(e, NULL);
-	ckpt_img_r_close(&r);
+	inventory_entry__free_unpacked(e, NULL);
 	return err;
 }
 
@@ -514,23 +523,14 @@ static int str_copy(char **dst, const char *src, const char *name, const char *w
 static int read_core(int dirfd, pid_t pid, struct ckpt_task *t)
 {
 	CoreEntry *c = NULL;
-	struct ckpt_img_r r;
 	char name[64];
 	size_t i;
 	int err;
 
 	snprintf(name, sizeof(name), "core-%d.img", pid);
-	err = ckpt_img_r_open(dirfd, name, CKPT_MAGIC_CORE, &r);
+	err = read_one(dirfd, name, CKPT_MAGIC_CORE, &core_entry__descriptor, (ProtobufCMessage **)&c);
 	if (err)
 		return err;
-	err = ckpt_img_r_msg(&r, &core_entry__descriptor, (ProtobufCMessage **)&c);
-	if (err)
-		goto out;
-	if (!c) {
-		err = -ENODATA;
-		pr_err("%s: no core record", name);
-		goto out;
-	}
 	if (c->pid != pid) {
 		err = BAD(name, "%s: holds pid %d", name, c->pid);
 		goto out;
@@ -684,9 +684,7 @@ static int read_core(int dirfd, pid_t pid, struct ckpt_task *t)
 		goto out;
 	}
 out:
-	if (c)
-		core_entry__free_unpacked(c, NULL);
-	ckpt_img_r_close(&r);
+	core_entry__free_unpacked(c, NULL);
 	return err;
 }
 
@@ -726,24 +724,15 @@ static int check_vmas(const struct ckpt_mm *mm, const char *name)
 
 static int read_mm(int dirfd, pid_t pid, struct ckpt_mm *mm)
 {
-	struct ckpt_img_r r;
 	MmEntry *m = NULL;
 	char name[64];
 	size_t i;
 	int err;
 
 	snprintf(name, sizeof(name), "mm-%d.img", pid);
-	err = ckpt_img_r_open(dirfd, name, CKPT_MAGIC_MM, &r);
+	err = read_one(dirfd, name, CKPT_MAGIC_MM, &mm_entry__descriptor, (ProtobufCMessage **)&m);
 	if (err)
 		return err;
-	err = ckpt_img_r_msg(&r, &mm_entry__descriptor, (ProtobufCMessage **)&m);
-	if (err)
-		goto out;
-	if (!m) {
-		err = -ENODATA;
-		pr_err("%s: no mm record", name);
-		goto out;
-	}
 	if (m->n_auxv > 1024 || m->n_auxv % 2) {
 		err = BAD(name, "%s: auxv of %zu words", name, m->n_auxv);
 		goto out;
@@ -788,9 +777,7 @@ static int read_mm(int dirfd, pid_t pid, struct ckpt_mm *mm)
 	}
 	err = check_vmas(mm, name);
 out:
-	if (m)
-		mm_entry__free_unpacked(m, NULL);
-	ckpt_img_r_close(&r);
+	mm_entry__free_unpacked(m, NULL);
 	return err;
 }
 
