@@ -76,6 +76,15 @@ static int p_mm_map(char *d, size_t l)
 	return 1;
 }
 
+static int p_timer_ids(char *d, size_t l)
+{
+	/* PR_TIMER_CREATE_RESTORE_IDS (77): switch it on and off again. */
+	int ok = !prctl(77, 1, 0, 0, 0) && !prctl(77, 0, 0, 0, 0);
+
+	snprintf(d, l, "%s", ok ? "PR_TIMER_CREATE_RESTORE_IDS" : strerror(errno));
+	return ok;
+}
+
 static int p_pagemap_scan(char *d, size_t l)
 {
 	struct page_region r[1];
@@ -201,6 +210,7 @@ static const struct probe probes[] = {
 	{ "clone3_set_tid", "restore with the original PIDs", true, p_clone3 },
 	{ "pr_set_mm_map", "restore cmdline/environ/exe/brk bounds", true, p_mm_map },
 	{ "pagemap_scan", "dump only present, non-zero pages", true, p_pagemap_scan },
+	{ "posix_timer_ids", "restore POSIX timers with their IDs", false, p_timer_ids },
 	{ "soft_dirty", "classic incremental dumps", false, p_soft_dirty },
 	{ "userfaultfd", "fast page fill on restore; lazy restore and dirty tracking", false, p_uffd },
 	{ "sock_diag", "socket state without entering the process", false, p_sock_diag },
