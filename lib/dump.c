@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -29,6 +30,41 @@ static uint64_t now_ns(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * What a restore would silently lose must be refused: namespaces other
+ * than ckpt's, and seccomp (a restored task would run without its filter).
+ */
+static int check_isolation(pid_t pid, int procfd)
+{
+	static const char *const ns[] = { "mnt", "pid", "net", "ipc", "uts", "user", "cgroup", "time" };
+	char *status, *p, path[32];
+	struct stat a, b;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ns); i++) {
+		snprintf(path, sizeof(path), "ns/%s", ns[i]);
+		if (fstatat(procfd, path, &a, 0))
+			continue; /* no such namespace in this kernel */
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
+		if (!stat(path, &b) && a.st_ino != b.st_ino) {
+			pr_err("pid %d: runs in another %s namespace than ckpt; namespaces are not "
+			       "supported yet", pid, ns[i]);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (ckpt_read_file(procfd, "status", &status, NULL))
+		return 0;
+	p = strstr(status, "\nSeccomp:");
+	i = p ? strtoul(p + 9, NULL, 10) : 0;
+	free(status);
+	if (i) {
+		pr_err("pid %d: has a seccomp %s; restoring it is not supported yet", pid,
+		       i == 1 ? "strict mode" : "filter");
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 /*
@@ -56,6 +92,9 @@ static int check_target(pid_t pid, int procfd, bool traced)
 	}
 	if (!traced)
 		return 0;
+	err = check_isolation(pid, procfd);
+	if (err)
+		return err;
 	n = ckpt_proc_nr_children(procfd, pid);
 	if (n > 0) {
 		pr_err("pid %d: has %d child process%s; process trees are not supported yet", pid, n,

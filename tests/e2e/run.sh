@@ -247,6 +247,26 @@ if start pipeuser; then
 	else bad "${ERR:-} ${why:-}"; fi
 else bad "$WHY"; fi
 
+new_test err_seccomp
+if start seccomp; then
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *seccomp* ]] && alive "$PID" &&
+		wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$WHY"; fi
+
+new_test err_other_namespace
+if ! command -v unshare >/dev/null; then
+	skip "unshare(1) missing"
+else
+	: >"$LOG"
+	setsid unshare -u "$PROGS/counter" >>"$LOG" 2>&1 </dev/null &
+	PIDS+=($!)
+	if wait_for "^READY" 10 && PID=$(awk '$1 == "READY" {print $2}' "$LOG") && PIDS+=("$PID") &&
+		expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"uts namespace"* ]] &&
+		alive "$PID" && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+fi
+
 new_test err_missing_dir
 if expect_fail "$CKPT" restore -D "$D/nonexistent"; then ok; else bad "${ERR:-}"; fi
 
