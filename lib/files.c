@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -14,6 +15,17 @@
 #include "log.h"
 #include "proc.h"
 #include "util.h"
+
+/* Memory devices that can be opened again by their number: zero, full, random, urandom. */
+static const char *memdev_path(dev_t rdev)
+{
+	static const char *const names[] = { [5] = "/dev/zero", [7] = "/dev/full",
+					     [8] = "/dev/random", [9] = "/dev/urandom" };
+
+	if (major(rdev) != 1 || minor(rdev) >= ARRAY_SIZE(names))
+		return NULL;
+	return names[minor(rdev)];
+}
 
 static bool is_tty_rdev(dev_t rdev)
 {
@@ -72,6 +84,10 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 	if (!f->path)
 		return -ENOMEM;
 	ckpt_file_id_set(&f->file, st);
+	if (!strcmp(link, "anon_inode:[eventfd]")) {
+		f->kind = CKPT_FD_EVENTFD; /* counter read from fdinfo by the caller */
+		return 0;
+	}
 	if (!strncmp(link, "anon_inode:", 11) || !strncmp(link, "/memfd:", 7))
 		goto unsupported;
 	switch (st->st_mode & S_IFMT) {
@@ -90,6 +106,10 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		f->rdev = st->st_rdev;
 		if (st->st_rdev == makedev(1, 3)) {
 			f->kind = CKPT_FD_DEVNULL;
+			return 0;
+		}
+		if (memdev_path(st->st_rdev)) {
+			f->kind = CKPT_FD_MEMDEV;
 			return 0;
 		}
 		if (is_tty_rdev(st->st_rdev)) {
@@ -141,6 +161,17 @@ static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckp
 	f->fd_flags = (f->flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
 	f->flags &= ~O_CLOEXEC;
 	err = ckpt_fd_classify(pid, f, link, &st, shell_job);
+	if (!err && f->kind == CKPT_FD_EVENTFD) {
+		const char *c = strstr(info, "eventfd-count:"), *sem = strstr(info, "eventfd-semaphore:");
+
+		if (!c) {
+			pr_err("pid %d fd %d: eventfd without a counter in fdinfo", pid, fd);
+			err = -EINVAL;
+		} else {
+			f->eventfd_count = strtoull(c + 14, NULL, 16); /* printed in hex */
+			f->eventfd_semaphore = sem && atoi(sem + 18);
+		}
+	}
 	free(link);
 	free(info);
 	return err;
@@ -249,6 +280,28 @@ static int open_one(const struct ckpt_fd *f, int tty_fd)
 	switch (f->kind) {
 	case CKPT_FD_DEVNULL:
 		fd = open("/dev/null", flags);
+		break;
+	case CKPT_FD_MEMDEV:
+		/* The path is chosen by the device number, never taken from the image. */
+		if (!memdev_path(f->rdev)) {
+			pr_err("fd %d: device %u:%u is not a memory device", f->fd, major(f->rdev),
+			       minor(f->rdev));
+			return -EINVAL;
+		}
+		fd = open(memdev_path(f->rdev), flags);
+		break;
+	case CKPT_FD_EVENTFD:
+		fd = eventfd(0, (flags & O_NONBLOCK ? EFD_NONBLOCK : 0) |
+				       (f->eventfd_semaphore ? EFD_SEMAPHORE : 0));
+		if (fd >= 0 && f->eventfd_count) {
+			if (f->eventfd_count >= UINT64_MAX - 1 ||
+			    write(fd, &f->eventfd_count, sizeof(f->eventfd_count)) != 8) {
+				pr_err("fd %d: cannot set the eventfd counter to %" PRIu64, f->fd,
+				       f->eventfd_count);
+				close(fd);
+				return -EINVAL;
+			}
+		}
 		break;
 	case CKPT_FD_TTY:
 		if (tty_fd < 0) {

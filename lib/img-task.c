@@ -422,6 +422,9 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		e.rdev = f->rdev;
 		e.has_dup_of = true;
 		e.dup_of = f->dup_of;
+		e.has_eventfd_count = e.has_eventfd_semaphore = f->kind == CKPT_FD_EVENTFD;
+		e.eventfd_count = f->eventfd_count;
+		e.eventfd_semaphore = f->eventfd_semaphore;
 		e.path = f->path;
 		file_id_to_pb(&id, &f->file);
 		e.file = &id;
@@ -809,7 +812,7 @@ static int read_files(int dirfd, pid_t pid, struct ckpt_task *t)
 		err = ckpt_img_r_msg(&r, &fd_entry__descriptor, (ProtobufCMessage **)&e);
 		if (err || !e)
 			break;
-		if (e->fd < 0 || e->fd >= MAX_FD || (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_TTY ||
+		if (e->fd < 0 || e->fd >= MAX_FD || (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_EVENTFD ||
 		    (t->n_fds && e->fd <= t->fds[t->n_fds - 1].fd)) {
 			err = BAD(name, "%s: fd entry %zu: fd %d is invalid, duplicate or out of order",
 				  name, t->n_fds, e->fd);
@@ -829,6 +832,8 @@ static int read_files(int dirfd, pid_t pid, struct ckpt_task *t)
 		f->pos = e->pos;
 		f->rdev = e->rdev;
 		f->dup_of = e->has_dup_of ? e->dup_of : -1;
+		f->eventfd_count = e->eventfd_count;
+		f->eventfd_semaphore = e->eventfd_semaphore;
 		if (f->dup_of >= f->fd || (f->dup_of >= 0 && !fd_present(t, f->dup_of))) {
 			err = BAD(name, "%s: fd %d shares an fd that is not before it", name, f->fd);
 			fd_entry__free_unpacked(e, NULL);

@@ -20,6 +20,7 @@ static const char *const vma_kinds[] = {
 };
 static const char *const fd_kinds[] = {
 	[CKPT_FD_REG] = "regular", [CKPT_FD_DEVNULL] = "devnull", [CKPT_FD_TTY] = "tty",
+	[CKPT_FD_MEMDEV] = "memdev", [CKPT_FD_EVENTFD] = "eventfd",
 };
 
 static void show_creds(struct ckpt_pr *p, const struct ckpt_creds *c)
@@ -274,6 +275,10 @@ static void show_fds(struct ckpt_pr *p, const struct ckpt_task *t)
 		ckpt_pr_u64(p, "fd_flags", f->fd_flags);
 		ckpt_pr_u64(p, "pos", f->pos);
 		ckpt_pr_i64(p, "dup_of", f->dup_of);
+		if (f->kind == CKPT_FD_EVENTFD) {
+			ckpt_pr_u64(p, "eventfd_count", f->eventfd_count);
+			ckpt_pr_bool(p, "eventfd_semaphore", f->eventfd_semaphore);
+		}
 		show_file_id(p, &f->file);
 		ckpt_pr_obj_close(p);
 	}

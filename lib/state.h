@@ -100,6 +100,8 @@ enum ckpt_fd_kind {
 	CKPT_FD_REG = 1, /* regular file (or directory) reachable by path */
 	CKPT_FD_DEVNULL, /* /dev/null */
 	CKPT_FD_TTY,     /* a terminal: restored from ckpt's own with --shell-job */
+	CKPT_FD_MEMDEV,  /* /dev/zero, /dev/full, /dev/random, /dev/urandom (by rdev) */
+	CKPT_FD_EVENTFD, /* eventfd(2): counter and semaphore mode */
 };
 
 struct ckpt_fd {
@@ -112,6 +114,8 @@ struct ckpt_fd {
 	struct ckpt_file_id file;
 	uint64_t rdev; /* for character devices */
 	int32_t dup_of; /* same open file description as this lower fd, or -1 */
+	uint64_t eventfd_count;
+	bool eventfd_semaphore;
 };
 
 /* ---- signals, credentials, registers --------------------------------- */
