@@ -75,7 +75,7 @@ static int check_isolation(pid_t pid, int procfd)
 static int check_target(pid_t pid, int procfd, bool traced)
 {
 	struct ckpt_proc_stat st;
-	int err, n;
+	int err;
 
 	err = ckpt_proc_stat(procfd, &st);
 	if (err) {
@@ -87,20 +87,14 @@ static int check_target(pid_t pid, int procfd, bool traced)
 		return -EPERM;
 	}
 	if (st.state == 'Z' || st.state == 'X') {
-		pr_err("pid %d: is a zombie", pid);
-		return -ESRCH;
+		pr_err("pid %d: is a zombie (child of %d); zombies are not supported yet", pid, st.ppid);
+		return -EOPNOTSUPP;
 	}
 	if (!traced)
 		return 0;
 	err = check_isolation(pid, procfd);
 	if (err)
 		return err;
-	n = ckpt_proc_nr_children(procfd, pid);
-	if (n > 0) {
-		pr_err("pid %d: has %d child process%s; process trees are not supported yet", pid, n,
-		       n > 1 ? "es" : "");
-		return -EOPNOTSUPP;
-	}
 	return 0;
 }
 
@@ -187,40 +181,229 @@ static int collect(struct ckpt_source *src, struct ckpt_task *t, const pid_t *ti
 	return err;
 }
 
-static void finish_task(pid_t pid, bool leave_running, bool stopped, const pid_t *tids, size_t n)
+/* One process of the tree being dumped. */
+struct dtask {
+	struct ckpt_source src;
+	struct ckpt_task task;
+	pid_t *tids;
+	size_t n_tids;
+	bool seized, opened;
+};
+
+struct dtree {
+	struct dtask *t; /* t[0] is the root; parents come before their children */
+	size_t n, cap;
+};
+
+static struct dtask *find_task(struct dtree *tr, pid_t pid)
 {
 	size_t i;
+
+	for (i = 0; i < tr->n; i++)
+		if (tr->t[i].src.pid == pid)
+			return &tr->t[i];
+	return NULL;
+}
+
+static int add_task(struct dtree *tr, pid_t pid, bool shell_job)
+{
+	struct dtask *d;
+	int err;
+
+	err = ckpt_grow((void **)&tr->t, &tr->cap, tr->n + 1, sizeof(*tr->t));
+	if (err)
+		return err;
+	d = &tr->t[tr->n];
+	memset(d, 0, sizeof(*d));
+	d->src.ops = &ckpt_src_ptrace;
+	d->src.pid = pid;
+	d->src.shell_job = shell_job;
+	d->src.procfd = -1;
+	err = ckpt_proc_open(pid, &d->src.procfd);
+	if (err) {
+		pr_err("pid %d: %s", pid, strerror(-err));
+		return err;
+	}
+	tr->n++;
+	return 0;
+}
+
+/* Seize and stop every thread of d; refuse what cannot be dumped. */
+static int freeze_task(struct dtask *d)
+{
+	pid_t pid = d->src.pid;
+	int procfd = d->src.procfd, err;
+
+	err = check_target(pid, procfd, false);
+	if (err)
+		return err;
+	d->task.stopped = is_stopped(procfd);
+	err = seize(pid, procfd);
+	if (err)
+		return err;
+	d->seized = true;
+	/* A stopped task runs no code; wake it (SIGCONT is swallowed), stop it again at the end. */
+	if (d->task.stopped)
+		kill(pid, SIGCONT);
+	err = check_target(pid, procfd, true);
+	if (err)
+		return err;
+	err = ckpt_ptrace_freeze_group(pid, procfd, &d->tids, &d->n_tids);
+	if (err) {
+		pr_err("pid %d: cannot stop it: %s", pid, strerror(-err));
+		return err;
+	}
+	/* Re-check now that it cannot change under us. */
+	return check_target(pid, procfd, true);
+}
+
+/* Add the children of every thread of tr->t[i]; a frozen task cannot fork any more. */
+static int add_children(struct dtree *tr, size_t i, bool shell_job)
+{
+	size_t k;
+	int err;
+
+	for (k = 0; k < tr->t[i].n_tids; k++) {
+		char path[64], *buf, *p, *end;
+
+		snprintf(path, sizeof(path), "task/%d/children", tr->t[i].tids[k]);
+		if (ckpt_read_file(tr->t[i].src.procfd, path, &buf, NULL))
+			continue;
+		for (p = buf;; p = end) {
+			long child = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (find_task(tr, child))
+				continue;
+			err = add_task(tr, child, shell_job);
+			if (!err)
+				err = freeze_task(&tr->t[tr->n - 1]); /* it says why not */
+			if (err) {
+				free(buf);
+				return err;
+			}
+		}
+		free(buf);
+	}
+	return 0;
+}
+
+/*
+ * Descriptors a child shares with its parent (inherited across fork, one
+ * open file description) are restored by inheriting them again.
+ */
+static void find_inherited(struct dtree *tr)
+{
+	size_t i, j, k;
+
+	for (i = 1; i < tr->n; i++) {
+		struct ckpt_task *c = &tr->t[i].task;
+		struct dtask *pd = find_task(tr, c->ppid);
+
+		for (j = 0; j < c->n_fds; j++) {
+			struct ckpt_fd *f = &c->fds[j];
+
+			f->parent_fd = -1;
+			for (k = 0; pd && f->dup_of < 0 && k < pd->task.n_fds; k++) {
+				const struct ckpt_fd *g = &pd->task.fds[k];
+
+				if (g->file.ino == f->file.ino && g->file.dev == f->file.dev &&
+				    syscall(SYS_kcmp, pd->src.pid, c->pid, 0 /* KCMP_FILE */, g->fd, f->fd) == 0) {
+					f->parent_fd = g->fd;
+					break;
+				}
+			}
+		}
+	}
+}
+
+/* Shared anonymous memory between processes would come back as copies: refuse it. */
+static int check_shared_memory(struct dtree *tr)
+{
+	size_t a, b, i, j;
+
+	for (a = 0; a < tr->n; a++)
+		for (b = a + 1; b < tr->n; b++)
+			for (i = 0; i < tr->t[a].task.mm.n_vmas; i++) {
+				const struct ckpt_vma *v = &tr->t[a].task.mm.vmas[i];
+
+				if (v->kind != CKPT_VMA_SHANON)
+					continue;
+				for (j = 0; j < tr->t[b].task.mm.n_vmas; j++) {
+					const struct ckpt_vma *w = &tr->t[b].task.mm.vmas[j];
+
+					if (w->kind == CKPT_VMA_SHANON && w->file.ino == v->file.ino &&
+					    w->file.dev == v->file.dev) {
+						pr_err("pid %d and pid %d: share anonymous memory at %" PRIx64
+						       "; shared memory between processes is not supported yet",
+						       tr->t[a].src.pid, tr->t[b].src.pid, v->start);
+						return -EOPNOTSUPP;
+					}
+				}
+			}
+	return 0;
+}
+
+static void release_tree(struct dtree *tr, bool kill_them)
+{
+	size_t i, k;
 	int status;
 
-	if (leave_running) {
-		if (stopped)
-			kill(pid, SIGSTOP); /* taken as soon as it is let go */
-		ckpt_ptrace_detach_all(tids, n);
-		return;
+	for (i = 0; i < tr->n; i++) {
+		struct dtask *d = &tr->t[i];
+
+		if (!d->seized)
+			continue;
+		if (kill_them) {
+			kill(d->src.pid, SIGKILL);
+			continue;
+		}
+		if (d->task.stopped)
+			kill(d->src.pid, SIGSTOP); /* taken as soon as it is let go */
+		if (d->tids)
+			ckpt_ptrace_detach_all(d->tids, d->n_tids);
+		else
+			ckpt_ptrace_detach(d->src.pid);
 	}
-	kill(pid, SIGKILL);
+	if (!kill_them)
+		return;
 	/*
 	 * As their tracer we collect every thread's death (the others first:
-	 * the group leader is reported only when they are gone); its parent
-	 * reaps the process.
+	 * a group leader is reported only when they are gone); the parents reap.
 	 */
-	for (i = n; i-- > 0;)
-		while (waitpid(tids[i], &status, __WALL) >= 0 && !WIFEXITED(status) &&
-		       !WIFSIGNALED(status))
-			;
+	for (i = tr->n; i-- > 0;)
+		for (k = tr->t[i].n_tids; k-- > 0;)
+			while (waitpid(tr->t[i].tids[k], &status, __WALL) >= 0 && !WIFEXITED(status) &&
+			       !WIFSIGNALED(status))
+				;
+}
+
+static void free_tree(struct dtree *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++) {
+		if (tr->t[i].opened)
+			tr->t[i].src.ops->close(&tr->t[i].src);
+		if (tr->t[i].src.procfd >= 0)
+			close(tr->t[i].src.procfd);
+		free(tr->t[i].tids);
+		ckpt_task_free(&tr->t[i].task);
+	}
+	free(tr->t);
 }
 
 int ckpt_dump(const struct ckpt_dump_opts *o)
 {
-	struct ckpt_source src = { .ops = &ckpt_src_ptrace, .pid = o->pid, .shell_job = o->shell_job };
 	struct ckpt_inventory inv = { .img_version = CKPT_IMG_VERSION };
-	struct ckpt_task task = { 0 };
-	pid_t *tids = NULL;
-	size_t n_tids = 0;
+	uint64_t t_start = now_ns(CLOCK_MONOTONIC), t_freeze = 0, t_end, t_mem = 0, pages = 0;
+	struct dtree tr = { 0 };
 	struct ckpt_imgdir dir;
-	uint64_t t_start = now_ns(CLOCK_MONOTONIC), t_freeze, t_end, t_mem;
+	bool have_dir = false;
 	struct utsname un;
 	int pidfd, err;
+	size_t i;
 
 	if (o->pid == getpid()) {
 		pr_err("pid %d: is ckpt itself", o->pid);
@@ -233,96 +416,82 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		pr_err("pid %d: %s", o->pid, strerror(errno));
 		return err;
 	}
-	err = ckpt_proc_open(o->pid, &src.procfd);
-	if (err) {
-		pr_err("pid %d: %s", o->pid, strerror(-err));
-		goto out_pidfd;
-	}
-	err = check_target(o->pid, src.procfd, false);
+	err = add_task(&tr, o->pid, o->shell_job);
 	if (err)
-		goto out_procfd;
-	task.stopped = is_stopped(src.procfd);
-	err = seize(o->pid, src.procfd);
-	if (err)
-		goto out_procfd;
-	/* A stopped task runs no code; wake it (SIGCONT is swallowed) and stop it again at the end. */
-	if (task.stopped)
-		kill(o->pid, SIGCONT);
-	err = check_target(o->pid, src.procfd, true);
-	if (err)
-		goto out_detach;
+		goto out;
 	t_freeze = now_ns(CLOCK_MONOTONIC);
-	err = ckpt_ptrace_freeze_group(o->pid, src.procfd, &tids, &n_tids);
-	if (err) {
-		pr_err("pid %d: cannot stop it: %s", o->pid, strerror(-err));
-		goto out_detach;
+	err = freeze_task(&tr.t[0]);
+	/* Parents before children: each is frozen before its children are listed. */
+	for (i = 0; !err && i < tr.n; i++)
+		err = add_children(&tr, i, o->shell_job);
+	for (i = 0; !err && i < tr.n; i++) {
+		err = tr.t[i].src.ops->open(&tr.t[i].src);
+		if (err)
+			break;
+		tr.t[i].opened = true;
+		err = collect(&tr.t[i].src, &tr.t[i].task, tr.t[i].tids, tr.t[i].n_tids);
 	}
-	/* Re-check now that it cannot change under us. */
-	err = check_target(o->pid, src.procfd, true);
+	if (!err)
+		err = check_shared_memory(&tr);
 	if (err)
-		goto out_detach;
-	err = src.ops->open(&src);
-	if (err)
-		goto out_detach;
-	err = collect(&src, &task, tids, n_tids);
-	if (err)
-		goto out_close;
+		goto out_release;
+	find_inherited(&tr);
 	err = ckpt_imgdir_begin(o->dir, &dir);
 	if (err)
-		goto out_close;
-	t_mem = now_ns(CLOCK_MONOTONIC);
-	err = write_pages(&src, &task, dir.dirfd);
+		goto out_release;
+	have_dir = true;
+	inv.pids = calloc(tr.n, sizeof(*inv.pids));
+	if (!inv.pids) {
+		err = -ENOMEM;
+		goto out_release;
+	}
+	for (i = 0; !err && i < tr.n; i++) {
+		uint64_t t = now_ns(CLOCK_MONOTONIC);
+
+		err = write_pages(&tr.t[i].src, &tr.t[i].task, dir.dirfd);
+		t_mem += now_ns(CLOCK_MONOTONIC) - t;
+		if (!err)
+			err = ckpt_img_write_task(dir.dirfd, &tr.t[i].task);
+		inv.pids[i] = tr.t[i].src.pid;
+		pages += tr.t[i].task.mm.nr_pages;
+	}
 	if (err)
-		goto out_abort;
-	t_mem = now_ns(CLOCK_MONOTONIC) - t_mem;
-	err = ckpt_img_write_task(dir.dirfd, &task);
-	if (err)
-		goto out_abort;
+		goto out_release;
 	uname(&un);
 	inv.tool_version = CKPT_VERSION;
 	inv.kernel = un.release;
 	inv.arch = un.machine;
 	inv.root_pid = o->pid;
-	inv.n_tasks = 1;
+	inv.n_tasks = tr.n;
+	inv.n_pids = tr.n;
 	inv.dump_time_ns = now_ns(CLOCK_REALTIME);
 	inv.shell_job = o->shell_job;
 	err = ckpt_img_write_inventory(dir.dirfd, &inv);
+	if (!err)
+		err = ckpt_imgdir_commit(&dir);
 	if (err)
-		goto out_abort;
-	err = ckpt_imgdir_commit(&dir);
-	if (err)
-		goto out_abort;
-	src.ops->close(&src);
+		goto out_release;
+	have_dir = false;
 	t_end = now_ns(CLOCK_MONOTONIC);
-	finish_task(o->pid, o->leave_running, task.stopped, tids, n_tids);
+	release_tree(&tr, !o->leave_running);
 	if (o->stats) {
 		o->stats->frozen_ns = t_end - t_freeze;
 		o->stats->mem_ns = t_mem;
-		o->stats->pages = task.mm.nr_pages;
+		o->stats->pages = pages;
 		o->stats->total_ns = now_ns(CLOCK_MONOTONIC) - t_start;
 	}
-	pr_info("pid %d: dumped %" PRIu64 " pages in %zu runs; frozen for %.1f ms", o->pid,
-		task.mm.nr_pages, task.mm.n_pagemap, (t_end - t_freeze) / 1e6);
-	goto out_free;
+	pr_info("pid %d: dumped %zu process%s, %" PRIu64 " pages; frozen for %.1f ms", o->pid, tr.n,
+		tr.n > 1 ? "es" : "", pages, (t_end - t_freeze) / 1e6);
+	goto out;
 
-out_abort:
-	ckpt_imgdir_abort(&dir);
-out_close:
-	src.ops->close(&src);
-out_detach:
-	/* Nothing was changed: let it run on as it was. */
-	if (task.stopped)
-		kill(o->pid, SIGSTOP);
-	if (tids)
-		ckpt_ptrace_detach_all(tids, n_tids);
-	else
-		ckpt_ptrace_detach(o->pid);
-out_free:
-	free(tids);
-	ckpt_task_free(&task);
-out_procfd:
-	close(src.procfd);
-out_pidfd:
+out_release:
+	if (have_dir)
+		ckpt_imgdir_abort(&dir);
+	/* Nothing was changed: let every task run on as it was. */
+	release_tree(&tr, false);
+out:
+	free(inv.pids);
+	free_tree(&tr);
 	close(pidfd);
 	return err;
 }

@@ -192,6 +192,7 @@ static void find_dups(pid_t pid, struct ckpt_task *t)
 		struct ckpt_fd *f = &t->fds[i];
 
 		f->dup_of = -1;
+		f->parent_fd = -1;
 		for (j = 0; j < i; j++) {
 			const struct ckpt_fd *g = &t->fds[j];
 
@@ -269,10 +270,13 @@ static int open_one(const struct ckpt_fd *f, int tty_fd)
 	int fd, err;
 
 	snprintf(what, sizeof(what), "fd %d", f->fd);
-	if (f->dup_of >= 0) {
-		if (dup3(f->dup_of, f->fd, f->fd_flags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0) {
+	if (f->dup_of >= 0 || f->parent_fd >= 0) {
+		/* The same open file: a lower fd of ours, or (moved up) the parent's. */
+		int from = f->dup_of >= 0 ? f->dup_of : f->parent_fd;
+
+		if (dup3(from, f->fd, f->fd_flags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0) {
 			err = -errno;
-			pr_err("fd %d: cannot share fd %d's file: %s", f->fd, f->dup_of, strerror(errno));
+			pr_err("fd %d: cannot share fd %d's file: %s", f->fd, from, strerror(errno));
 			return err;
 		}
 		return 0;

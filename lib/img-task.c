@@ -44,6 +44,8 @@ int ckpt_img_write_inventory(int dirfd, const struct ckpt_inventory *inv)
 	e.dump_time_ns = inv->dump_time_ns;
 	e.has_shell_job = true;
 	e.shell_job = inv->shell_job;
+	e.n_pids = inv->n_pids;
+	e.pids = (int32_t *)inv->pids;
 	err = ckpt_img_w_open(dirfd, tmp, CKPT_MAGIC_INVENTORY, &w);
 	if (err)
 		return err;
@@ -126,7 +128,34 @@ int ckpt_img_read_inventory(int dirfd, struct ckpt_inventory *ret)
 	inv.n_tasks = e->has_n_tasks ? e->n_tasks : 1;
 	inv.dump_time_ns = e->dump_time_ns;
 	inv.shell_job = e->shell_job;
+	if (e->n_pids > 65536 || (e->n_pids && (e->pids[0] != e->root_pid || e->n_pids != inv.n_tasks))) {
+		pr_err("inventory.img: the task list does not match the root pid or task count");
+		err = -EBADMSG;
+		goto out_inv;
+	}
+	inv.n_pids = e->n_pids ? e->n_pids : 1;
+	inv.pids = calloc(inv.n_pids, sizeof(*inv.pids));
+	if (!inv.pids) {
+		err = -ENOMEM;
+		goto out_inv;
+	}
+	if (e->n_pids) {
+		size_t k, m;
+
+		for (k = 0; k < e->n_pids; k++) {
+			inv.pids[k] = e->pids[k];
+			for (m = 0; m < k; m++)
+				if (e->pids[k] <= 0 || e->pids[m] == e->pids[k]) {
+					pr_err("inventory.img: task %zu has an invalid or repeated pid", k);
+					err = -EBADMSG;
+					goto out_inv;
+				}
+		}
+	} else {
+		inv.pids[0] = inv.root_pid;
+	}
 	if (err) {
+out_inv:
 		ckpt_inventory_free(&inv);
 		goto out;
 	}
@@ -422,6 +451,8 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		e.rdev = f->rdev;
 		e.has_dup_of = true;
 		e.dup_of = f->dup_of;
+		e.has_parent_fd = true;
+		e.parent_fd = f->parent_fd;
 		e.has_eventfd_count = e.has_eventfd_semaphore = f->kind == CKPT_FD_EVENTFD;
 		e.eventfd_count = f->eventfd_count;
 		e.eventfd_semaphore = f->eventfd_semaphore;
@@ -832,6 +863,12 @@ static int read_files(int dirfd, pid_t pid, struct ckpt_task *t)
 		f->pos = e->pos;
 		f->rdev = e->rdev;
 		f->dup_of = e->has_dup_of ? e->dup_of : -1;
+		f->parent_fd = e->has_parent_fd ? e->parent_fd : -1;
+		if (f->parent_fd < -1 || f->parent_fd >= MAX_FD) {
+			err = BAD(name, "%s: fd %d: invalid parent fd", name, f->fd);
+			fd_entry__free_unpacked(e, NULL);
+			break;
+		}
 		f->eventfd_count = e->eventfd_count;
 		f->eventfd_semaphore = e->eventfd_semaphore;
 		if (f->dup_of >= f->fd || (f->dup_of >= 0 && !fd_present(t, f->dup_of))) {

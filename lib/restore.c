@@ -28,13 +28,21 @@
 #include "restorer.h"
 #include "util.h"
 
+/* One task being restored; all of them share the tree's helper fds. */
 struct rst_ctx {
 	const struct ckpt_restore_opts *o;
+	struct rst_tree *tree;
 	struct ckpt_task t;
 	struct ckpt_restore_fds fds;
 	int tty_fd;
 	int err_fd; /* the child reports errors here once its own fds are replaced */
-	int go[2];
+	int go[2];  /* ckpt writes one byte once it traces the new task */
+	bool created;
+};
+
+struct rst_tree {
+	struct rst_ctx *c; /* c[0] is the root; parents come before children */
+	size_t n;
 };
 
 static int child_err_fd = -1;
@@ -100,15 +108,13 @@ static int open_checked(const char *what, const char *path, int flags,
 	return 0;
 }
 
-static int open_helpers(struct rst_ctx *c, int dirfd)
+static int open_helpers(struct rst_ctx *c, int dirfd, int base)
 {
 	const struct ckpt_mm *mm = &c->t.mm;
 	char name[64], what[80];
-	int base = 3, err;
 	size_t i, j;
+	int err;
 
-	for (i = 0; i < c->t.n_fds; i++)
-		base = MAX(base, c->t.fds[i].fd + 1);
 	c->fds.base = base;
 	snprintf(name, sizeof(name), "pages-%d.img", c->t.pid);
 	c->fds.pages = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -171,6 +177,8 @@ static int open_helpers(struct rst_ctx *c, int dirfd)
 		goto fail_move;
 	c->fds.pages_local = c->fds.pages; /* the child's is a copy at the same number */
 	c->err_fd = fcntl(2, F_DUPFD_CLOEXEC, base);
+	if (pipe2(c->go, O_CLOEXEC) || move_up(&c->go[0], base) || move_up(&c->go[1], base))
+		goto fail_move;
 	for (i = 0; i < mm->n_vmas; i++) {
 		int old = c->fds.vma[i];
 
@@ -212,6 +220,10 @@ static void close_helpers(struct rst_ctx *c)
 		close(c->tty_fd);
 	if (c->err_fd >= 0)
 		close(c->err_fd);
+	if (c->go[0] >= 0)
+		close(c->go[0]);
+	if (c->go[1] >= 0)
+		close(c->go[1]);
 }
 
 static const char *const rlimit_names[CKPT_NRLIMITS] = {
@@ -246,6 +258,48 @@ static int restore_rlimits(const struct ckpt_task *t)
 }
 
 /* Runs in the new task, still ckpt's code: everything that needs no memory swap. */
+static int create_task(struct rst_ctx *c, pid_t *ret);
+
+/*
+ * fds shared with the parent (inherited across fork) are the parent's,
+ * already restored at the same numbers in our copy of its table: keep them
+ * above the helper fds until our own table is rebuilt.
+ */
+static int grab_inherited(struct rst_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->t.n_fds; i++) {
+		struct ckpt_fd *f = &c->t.fds[i];
+		int tmp;
+
+		if (f->parent_fd < 0)
+			continue;
+		tmp = fcntl(f->parent_fd, F_DUPFD_CLOEXEC, c->fds.base);
+		if (tmp < 0)
+			return errno_fail("fd %d: the parent's fd %d is not there", f->fd, f->parent_fd);
+		f->parent_fd = tmp; /* our copy of the image: now where to dup it from */
+	}
+	return 0;
+}
+
+static int create_children(struct rst_ctx *c)
+{
+	struct rst_tree *tr = c->tree;
+	size_t i;
+	pid_t pid;
+	int err;
+
+	for (i = 1; i < tr->n; i++) {
+		if (tr->c[i].t.ppid != c->t.pid)
+			continue;
+		err = create_task(&tr->c[i], &pid);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int child_setup(struct rst_ctx *c)
 {
 	const struct ckpt_task *t = &c->t;
@@ -257,6 +311,12 @@ static int child_setup(struct rst_ctx *c)
 	if (t->sid != t->pid && t->pgid == t->pid && setpgid(0, 0)) {
 		return errno_fail("setpgid");
 	}
+	if (t->sid != t->pid && t->pgid != t->pid && getpgid(0) != t->pgid && setpgid(0, t->pgid))
+		pr_warn("cannot join process group %d: %s, staying in %d", t->pgid, strerror(errno),
+			getpgid(0));
+	err = grab_inherited(c);
+	if (err)
+		return err;
 	if (syscall(SYS_close_range, 0, c->fds.base - 1, 0) < 0)
 		return -errno;
 	err = ckpt_files_restore(t, c->tty_fd);
@@ -281,6 +341,10 @@ static int child_setup(struct rst_ctx *c)
 			return errno_fail("signal %d: cannot set its action", sig);
 		}
 	}
+	/* Children now: they inherit these fds, and come before the rlimits. */
+	err = create_children(c);
+	if (err)
+		return err;
 	return restore_rlimits(t);
 }
 
@@ -312,7 +376,6 @@ static void __attribute__((noreturn)) child_main(struct rst_ctx *c)
 
 	child_err_fd = c->err_fd;
 	ckpt_log_set_fn(child_log);
-	close(c->go[1]);
 	if (read(c->go[0], &go, 1) != 1)
 		_exit(1);
 	if (rseq_unregister() || child_setup(c))
@@ -346,20 +409,34 @@ static int create_task(struct rst_ctx *c, pid_t *ret)
 		.set_tid_size = 1,
 	};
 	sigset_t all, old;
+	int err, tries;
 	long pid;
-	int err;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0)
-		child_main(c);
-	err = -errno;
+	for (tries = 0;; tries++) {
+		pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid == 0)
+			child_main(c);
+		err = -errno;
+		/*
+		 * The dumped tree's own zombies: when a dump kills a tree, the
+		 * children are reaped by init, which may take a moment; until
+		 * then their process group and session keep the root's PID taken.
+		 */
+		if (pid > 0 || err != -EEXIST || tries >= 500 ||
+		    (zombie_parent(c->t.pid) != 1 && !(kill(c->t.pid, 0) && errno == ESRCH)))
+			break;
+		usleep(10000);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		if (err == -EEXIST && zombie_parent(c->t.pid) > 0)
 			pr_err("pid %d: is in use by a zombie its parent (pid %d) has not reaped yet; "
 			       "cannot restore with the same PID", c->t.pid, zombie_parent(c->t.pid));
+		else if (err == -EEXIST && kill(c->t.pid, 0) && errno == ESRCH)
+			pr_err("pid %d: is still a process group or session of zombies; cannot restore "
+			       "with the same PID", c->t.pid);
 		else if (err == -EEXIST)
 			pr_err("pid %d: is in use; cannot restore with the same PID", c->t.pid);
 		else if (err == -EPERM)
@@ -373,47 +450,31 @@ static int create_task(struct rst_ctx *c, pid_t *ret)
 	return 0;
 }
 
-static int start_task(struct rst_ctx *c, pid_t *ret)
+/*
+ * Trace the task (created by ckpt, or by its restored parent before that
+ * one stopped), let it go, and wait until it stops itself, set up.
+ */
+static int start_task(struct rst_ctx *c)
 {
+	pid_t pid = c->t.pid;
 	int status, err;
-	pid_t pid = 0;
 
-	if (pipe2(c->go, O_CLOEXEC)) {
-		err = -errno;
-		pr_err("pipe: %s", strerror(errno));
-		return err;
-	}
-	err = create_task(c, &pid);
-	close(c->go[0]);
-	if (err) {
-		close(c->go[1]);
-		return err;
-	}
 	err = ckpt_ptrace_seize(pid, true);
 	if (err) {
 		pr_err("pid %d: cannot trace the new task: %s", pid, strerror(-err));
-		close(c->go[1]);
-		goto fail;
+		return err;
 	}
+	c->created = true;
 	if (write(c->go[1], "g", 1) != 1)
-		err = -errno;
-	close(c->go[1]);
-	if (err)
-		goto fail;
+		return -errno;
 	err = ckpt_ptrace_wait(pid, &status);
 	if (err) /* it exited: it said why */
 		return -ECANCELED;
 	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
 		pr_err("pid %d: unexpected stop 0x%x of the new task", pid, status);
-		err = -EPROTO;
-		goto fail;
+		return -EPROTO;
 	}
-	*ret = pid;
 	return 0;
-fail:
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, __WALL);
-	return err;
 }
 
 static int check_inventory(const struct ckpt_inventory *inv)
@@ -424,10 +485,6 @@ static int check_inventory(const struct ckpt_inventory *inv)
 	if (inv->arch && strcmp(inv->arch, un.machine)) {
 		pr_err("inventory.img: dumped on %s, this machine is %s", inv->arch, un.machine);
 		return -EXDEV;
-	}
-	if (inv->n_tasks != 1) {
-		pr_err("inventory.img: %u tasks; this version restores one", inv->n_tasks);
-		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -445,13 +502,72 @@ static int write_pidfile(const char *path, pid_t pid)
 	return 0;
 }
 
+/* Read every task; a task's parent must come before it (and be in the image). */
+static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct ckpt_restore_opts *o,
+		     struct rst_tree *tr)
+{
+	size_t i, j;
+	int err, base = 3;
+
+	tr->c = calloc(inv->n_pids, sizeof(*tr->c));
+	if (!tr->c)
+		return -ENOMEM;
+	for (i = 0; i < inv->n_pids; i++) {
+		struct rst_ctx *c = &tr->c[i];
+
+		*c = (struct rst_ctx){ .o = o, .tree = tr, .tty_fd = -1, .err_fd = -1,
+				       .go = { -1, -1 }, .fds = { .pages = -1, .exe = -1 } };
+		err = ckpt_img_read_task(dirfd, inv->pids[i], &c->t);
+		if (err)
+			return err;
+		tr->n++;
+		for (j = 0; i && j < i && tr->c[j].t.pid != c->t.ppid; j++)
+			;
+		if (i && j == i) {
+			pr_err("core-%d.img: its parent %d is not restored before it", c->t.pid, c->t.ppid);
+			return -EBADMSG;
+		}
+		for (j = 0; j < c->t.n_fds; j++)
+			base = MAX(base, c->t.fds[j].fd + 1);
+	}
+	for (i = 0; i < tr->n; i++) {
+		err = open_helpers(&tr->c[i], dirfd, base);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void kill_tree(struct rst_tree *tr)
+{
+	size_t i;
+	int status;
+
+	for (i = tr->n; i-- > 0;)
+		if (tr->c[i].created)
+			kill(tr->c[i].t.pid, SIGKILL);
+	if (tr->n && tr->c[0].created)
+		waitpid(tr->c[0].t.pid, &status, __WALL);
+}
+
+static void free_tree(struct rst_tree *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++) {
+		close_helpers(&tr->c[i]);
+		ckpt_task_free(&tr->c[i].t);
+	}
+	free(tr->c);
+}
+
 int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 {
 	struct ckpt_inventory inv = { 0 };
-	struct rst_ctx c = { .o = o, .tty_fd = -1, .err_fd = -1,
-			     .fds = { .pages = -1, .exe = -1 } };
+	struct rst_tree tr = { 0 };
 	int dirfd, status, err;
-	pid_t pid = 0;
+	pid_t root = 0;
+	size_t i;
 
 	*ret_status = 0;
 	err = ckpt_imgdir_open(o->dir, &dirfd);
@@ -461,43 +577,42 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 	if (err)
 		goto out_dir;
 	err = check_inventory(&inv);
+	if (!err)
+		err = read_tree(dirfd, &inv, o, &tr);
 	if (err)
-		goto out_inv;
-	err = ckpt_img_read_task(dirfd, inv.root_pid, &c.t);
-	if (err)
-		goto out_inv;
-	err = open_helpers(&c, dirfd);
-	if (err)
-		goto out_helpers;
-	err = start_task(&c, &pid);
-	if (err)
-		goto out_helpers;
-	err = ckpt_restorer_run(pid, &c.t, &c.fds);
+		goto out;
+	/* ckpt creates the root; each task creates its children before it stops. */
+	err = create_task(&tr.c[0], &root);
+	for (i = 0; !err && i < tr.n; i++)
+		err = start_task(&tr.c[i]);
+	for (i = 0; !err && i < tr.n; i++)
+		err = ckpt_restorer_run(tr.c[i].t.pid, &tr.c[i].t, &tr.c[i].fds);
+	/* All are rebuilt: let them go, children first. */
+	for (i = tr.n; !err && i-- > 0;)
+		err = ckpt_restorer_release(tr.c[i].t.pid, &tr.c[i].t);
 	if (err) {
 		/* Nothing half-restored stays behind. */
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, __WALL);
-		goto out_helpers;
+		if (root && !tr.c[0].created)
+			kill(root, SIGKILL), waitpid(root, &status, __WALL);
+		kill_tree(&tr);
+		goto out;
 	}
-	close_helpers(&c);
-	c.fds.vma = NULL;
 	if (o->pidfile)
-		write_pidfile(o->pidfile, pid);
-	pr_info("pid %d: restored", pid);
+		write_pidfile(o->pidfile, root);
+	pr_info("pid %d: restored %zu process%s", root, tr.n, tr.n > 1 ? "es" : "");
 	if (!o->detached) {
-		while (waitpid(pid, &status, 0) < 0)
+		free_tree(&tr);
+		tr.c = NULL;
+		tr.n = 0;
+		while (waitpid(root, &status, 0) < 0)
 			if (errno != EINTR) {
 				err = -errno;
-				goto out_task;
+				goto out;
 			}
 		*ret_status = status;
 	}
-	goto out_task;
-out_helpers:
-	close_helpers(&c);
-out_task:
-	ckpt_task_free(&c.t);
-out_inv:
+out:
+	free_tree(&tr);
 	ckpt_inventory_free(&inv);
 out_dir:
 	close(dirfd);

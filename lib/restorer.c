@@ -894,6 +894,27 @@ static int drop_area_and_load_regs(struct rst *r)
 	return 0;
 }
 
+int ckpt_restorer_release(pid_t child, const struct ckpt_task *t)
+{
+	size_t i;
+
+	/* Stopped at dump time: SIGSTOP is taken before any of its code runs. */
+	if (t->stopped && kill(child, SIGSTOP)) {
+		pr_err("pid %d: cannot stop it again: %s", child, strerror(errno));
+		return -errno;
+	}
+	/* Threads first: the process runs once its main thread is let go. */
+	for (i = t->n_threads; i-- > 0;)
+		if (ckpt_ptrace_detach(t->threads[i].tid)) {
+			int err = -errno;
+
+			pr_err("pid %d: cannot detach thread %d: %s", child, t->threads[i].tid,
+			       strerror(-err));
+			return err;
+		}
+	return 0;
+}
+
 int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds)
 {
 	struct rst r = { .pid = child, .t = t, .fds = fds };
@@ -941,18 +962,6 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 		err = load_thread_regs(&r);
 	if (!err)
 		err = drop_area_and_load_regs(&r);
-	/* Stopped at dump time: SIGSTOP is taken before any of its code runs. */
-	if (!err && t->stopped && kill(child, SIGSTOP)) {
-		err = -errno;
-		pr_err("pid %d: cannot stop it again: %s", child, strerror(errno));
-	}
-	/* Threads first: the process runs once its main thread is let go. */
-	for (i = t->n_threads; !err && i-- > 0;)
-		if (ckpt_ptrace_detach(t->threads[i].tid)) {
-			err = -errno;
-			pr_err("pid %d: cannot detach thread %d: %s", child, t->threads[i].tid,
-			       strerror(errno));
-		}
 	ckpt_vmas_free(r.layout, r.n_layout);
 	free(r.filled);
 	free(r.thr);

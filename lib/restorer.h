@@ -19,8 +19,11 @@ struct ckpt_restore_fds {
 
 /*
  * child is stopped under ptrace (PTRACE_SEIZE'd, in a signal-delivery
- * stop).  On success it has been detached and runs as the task.
+ * stop).  On success it is rebuilt, still stopped: ckpt_restorer_release()
+ * lets it go, once every task of the tree is rebuilt.
  */
 int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds);
+/* Let the rebuilt task run: its threads are detached (a stopped one stays stopped). */
+int ckpt_restorer_release(pid_t child, const struct ckpt_task *t);
 
 #endif

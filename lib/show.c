@@ -323,19 +323,56 @@ static void show_task(struct ckpt_pr *p, const struct ckpt_task *t)
 	ckpt_pr_obj_close(p);
 }
 
+/* One line per process, indented under its parent, like pstree. */
+static void show_tree_line(struct ckpt_pr *p, const struct ckpt_task *t, size_t n, size_t i)
+{
+	size_t depth = 0, k, j = i;
+	char line[128];
+
+	/* Parents come before their children in the image. */
+	for (k = i; k-- > 0;)
+		if (t[k].pid == t[j].ppid) {
+			depth++;
+			j = k;
+		}
+	if (p->json) {
+		ckpt_pr_obj_open(p, NULL);
+		ckpt_pr_i64(p, "pid", t[i].pid);
+		ckpt_pr_i64(p, "ppid", t[i].ppid);
+		ckpt_pr_i64(p, "pgid", t[i].pgid);
+		ckpt_pr_i64(p, "sid", t[i].sid);
+		ckpt_pr_u64(p, "threads", t[i].n_threads);
+		ckpt_pr_str(p, "comm", t[i].comm);
+		ckpt_pr_obj_close(p);
+		return;
+	}
+	snprintf(line, sizeof(line), "%*s%s(%d) pgid %d sid %d%s", (int)(2 * depth), "", t[i].comm,
+		 t[i].pid, t[i].pgid, t[i].sid, t[i].n_threads > 1 ? " +threads" : "");
+	ckpt_pr_str(p, NULL, line);
+	(void)n;
+}
+
 int ckpt_show(int dirfd, const char *dirname, bool json, FILE *out)
 {
 	struct ckpt_inventory inv = { 0 };
-	struct ckpt_task t = { 0 };
+	struct ckpt_task *t;
 	struct ckpt_pr p;
+	size_t i, n = 0;
 	int err;
 
 	err = ckpt_img_read_inventory(dirfd, &inv);
 	if (err)
 		return err;
-	err = ckpt_img_read_task(dirfd, inv.root_pid, &t);
-	if (err)
+	t = calloc(inv.n_pids, sizeof(*t));
+	if (!t) {
+		err = -ENOMEM;
 		goto out;
+	}
+	for (n = 0; n < inv.n_pids; n++) {
+		err = ckpt_img_read_task(dirfd, inv.pids[n], &t[n]);
+		if (err)
+			goto out_tasks;
+	}
 	ckpt_pr_init(&p, out, json);
 	ckpt_pr_obj_open(&p, json ? NULL : "image");
 	ckpt_pr_str(&p, "dir", dirname);
@@ -349,12 +386,20 @@ int ckpt_show(int dirfd, const char *dirname, bool json, FILE *out)
 	ckpt_pr_u64(&p, "dump_time_ns", inv.dump_time_ns);
 	ckpt_pr_bool(&p, "shell_job", inv.shell_job);
 	ckpt_pr_obj_close(&p);
+	ckpt_pr_arr_open(&p, "tree");
+	for (i = 0; i < n; i++)
+		show_tree_line(&p, t, n, i);
+	ckpt_pr_arr_close(&p);
 	ckpt_pr_arr_open(&p, "tasks");
-	show_task(&p, &t);
+	for (i = 0; i < n; i++)
+		show_task(&p, &t[i]);
 	ckpt_pr_arr_close(&p);
 	ckpt_pr_obj_close(&p);
 	ckpt_pr_end(&p);
-	ckpt_task_free(&t);
+out_tasks:
+	for (i = 0; i < n; i++)
+		ckpt_task_free(&t[i]);
+	free(t);
 out:
 	ckpt_inventory_free(&inv);
 	return err;

@@ -316,6 +316,14 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 			err = vma_file_id(src, v);
 			if (err)
 				return err;
+		} else if (v->kind == CKPT_VMA_SHANON) {
+			char mf[64];
+			struct stat st;
+
+			/* Its shmem identity, to find memory shared with another task. */
+			snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+			if (!fstatat(src->procfd, mf, &st, 0))
+				ckpt_file_id_set(&v->file, &st);
 		}
 	}
 	err = ckpt_proc_stat(src->procfd, &st);

@@ -49,5 +49,6 @@ void ckpt_inventory_free(struct ckpt_inventory *inv)
 	free(inv->tool_version);
 	free(inv->kernel);
 	free(inv->arch);
+	free(inv->pids);
 	memset(inv, 0, sizeof(*inv));
 }

@@ -114,6 +114,7 @@ struct ckpt_fd {
 	struct ckpt_file_id file;
 	uint64_t rdev; /* for character devices */
 	int32_t dup_of; /* same open file description as this lower fd, or -1 */
+	int32_t parent_fd; /* inherited: the parent's fd of the same description, or -1 */
 	uint64_t eventfd_count;
 	bool eventfd_semaphore;
 };
@@ -221,6 +222,8 @@ struct ckpt_inventory {
 	char *arch;            /* "x86_64" */
 	pid_t root_pid;
 	uint32_t n_tasks;
+	pid_t *pids;           /* every task, parents before children; pids[0] = root */
+	size_t n_pids;
 	uint64_t dump_time_ns; /* CLOCK_REALTIME at the end of the freeze */
 	bool shell_job;
 };

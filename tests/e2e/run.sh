@@ -115,6 +115,20 @@ new_test in_nanosleep; cycle sleeper
 new_test in_signal_handler; cycle sighandler
 new_test posix_timers_alarm; cycle timers
 
+# A process tree: same PIDs, parents, process groups and session; members check themselves.
+new_test process_tree
+# The root's own parent differs (restored detached: init); everything else must not.
+tree_ps() { ps -o pid=,ppid=,pgid=,sid=,comm= -s "$1" | sort -n | awk -v r="$1" '$1 == r {$2 = "-"} {print}'; }
+if start tree; then
+	before_ps=$(tree_ps "$PID")
+	members=$(awk '$1 == "MEMBER" {print $3}' "$LOG")
+	PIDS+=($members)
+	if [ "$(echo "$before_ps" | wc -l)" -ne 4 ]; then bad "tree not started: $before_ps"
+	elif ! why=$(dump_restore); then bad "$why"
+	elif [ "$(tree_ps "$PID")" != "$before_ps" ]; then bad "ps differs: $(tree_ps "$PID" | tr '\n' '|')"
+	elif why=$(verify); then ok; else bad "$why"; fi
+else bad "$WHY"; fi
+
 # Threads: same TIDs and names after restore; the program checks the rest.
 new_test threads
 if start threads; then
@@ -245,6 +259,13 @@ if start pipeuser; then
 	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"fd 3"* && $ERR == *pipe* ]] &&
 		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img/inventory.img" ] &&
 		! ls -d "$D"/img.tmp-* >/dev/null 2>&1 && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$WHY"; fi
+
+new_test err_zombie_in_tree
+if start zombie; then
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *zombie* ]] && alive "$PID" &&
+		wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
 	else bad "${ERR:-} ${why:-}"; fi
 else bad "$WHY"; fi
 

@@ -788,7 +788,7 @@ static void restore_in_child(const struct ckpt_task *t, int tty_fd, const int *p
 static struct ckpt_fd reg_fd(int fd, const char *path, uint32_t flags, uint64_t pos)
 {
 	struct ckpt_fd f = { .fd = fd, .kind = CKPT_FD_REG, .flags = flags, .pos = pos,
-			     .dup_of = -1 };
+			     .dup_of = -1, .parent_fd = -1 };
 
 	f.path = (char *)path;
 	f.file = id_of(path);
@@ -797,7 +797,7 @@ static struct ckpt_fd reg_fd(int fd, const char *path, uint32_t flags, uint64_t 
 
 static struct ckpt_fd null_fd(int fd, uint32_t flags)
 {
-	struct ckpt_fd f = { .fd = fd, .kind = CKPT_FD_DEVNULL, .flags = flags, .dup_of = -1 };
+	struct ckpt_fd f = { .fd = fd, .kind = CKPT_FD_DEVNULL, .flags = flags, .dup_of = -1, .parent_fd = -1 };
 
 	f.path = (char *)"/dev/null";
 	return f;

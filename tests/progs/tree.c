@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A process tree: root -> A -> A1, root -> B (own process group).  Each
+ * keeps a checksummed buffer and its stdout is the one file all share
+ * (inherited).  On SIGUSR1 the root asks its children (SIGUSR2) to check
+ * themselves: parent, process group, buffer; A first collects A1.  Exit
+ * statuses travel up through waitpid, so the relations must be real.
+ */
+#include <stdbool.h>
+#include <sys/wait.h>
+
+#include "progs.h"
+
+static volatile sig_atomic_t asked;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	asked = 1;
+}
+
+static uint64_t fill(uint64_t *buf, size_t n, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = xorshift(&seed);
+	return sum64(buf, n * 8);
+}
+
+/* Wait for a child's verdict: its exit status. */
+static int collect(pid_t pid, const char *name)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid) {
+		say("FAIL %s: waitpid failed\n", name);
+		return 1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		say("FAIL %s: exit status 0x%x\n", name, status);
+		return 1;
+	}
+	return 0;
+}
+
+static void member(const char *name, pid_t parent, pid_t grandchild, bool own_group)
+{
+	static uint64_t buf[64 * 1024];
+	uint64_t sum = fill(buf, 64 * 1024, getpid());
+	int bad = 0;
+
+	signal(SIGUSR2, on_usr2);
+	say("MEMBER %s %d\n", name, getpid());
+	while (!asked) {
+		if (sum64(buf, sizeof(buf)) != sum)
+			bad = 1;
+		usleep(20000);
+	}
+	if (grandchild) {
+		kill(grandchild, SIGUSR2);
+		bad |= collect(grandchild, "A1");
+	}
+	if (getppid() != parent)
+		say("FAIL %s: parent is %d, not %d\n", name, getppid(), parent), bad = 1;
+	if (own_group && getpgid(0) != getpid())
+		say("FAIL %s: not its own process group\n", name), bad = 1;
+	if (sum64(buf, sizeof(buf)) != sum)
+		say("FAIL %s: buffer differs\n", name), bad = 1;
+	_exit(bad);
+}
+
+int main(void)
+{
+	static uint64_t buf[128 * 1024];
+	pid_t root = getpid(), a, b, a1 = 0;
+	uint64_t sum;
+	int bad = 0;
+
+	prog_init();
+	sum = fill(buf, 128 * 1024, 1);
+	a = fork();
+	if (a == 0) {
+		pid_t me = getpid();
+
+		a1 = fork();
+		if (a1 == 0)
+			member("A1", me, 0, false);
+		member("A", root, a1, false);
+	}
+	b = fork();
+	if (b == 0) {
+		setpgid(0, 0);
+		member("B", root, 0, true);
+	}
+	setpgid(b, b);
+	usleep(100000);
+	say("READY %d\n", root);
+	while (!verify_req) {
+		heartbeat();
+		usleep(20000);
+	}
+	kill(a, SIGUSR2);
+	kill(b, SIGUSR2);
+	bad |= collect(a, "A");
+	bad |= collect(b, "B");
+	CHECK(sum64(buf, sizeof(buf)) == sum, "root buffer differs");
+	CHECK(!bad, "a member of the tree failed");
+	say("PASS tree of 4: parents, process groups, buffers, exit statuses\n");
+	return 0;
+}
