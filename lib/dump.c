@@ -345,6 +345,86 @@ static int check_shared_memory(struct dtree *tr)
 	return 0;
 }
 
+/*
+ * Every pipe of the tree, with the bytes in it: read without taking them,
+ * with tee(2) from a new reader opened through /proc/PID/fd.  A pipe whose
+ * reading or writing end no task of the tree holds leads outside: refused.
+ */
+static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n)
+{
+	struct ckpt_pipe *p = NULL;
+	size_t n = 0, cap = 0, i, j, k;
+	uint8_t *ends = NULL; /* bit 0: a reader in the tree, bit 1: a writer */
+	struct { pid_t pid; int fd; } *holder = NULL;
+	int err = 0;
+
+	for (i = 0; i < tr->n && !err; i++)
+		for (j = 0; j < tr->t[i].task.n_fds && !err; j++) {
+			const struct ckpt_fd *f = &tr->t[i].task.fds[j];
+			char path[64];
+			int fd, tp[2];
+			ssize_t got;
+
+			if (f->kind != CKPT_FD_PIPE)
+				continue;
+			for (k = 0; k < n && p[k].ino != f->file.ino; k++)
+				;
+			if (k == n) {
+				err = ckpt_grow((void **)&p, &cap, n + 1, sizeof(*p));
+				if (!err && (!(ends = realloc(ends, cap)) ||
+					     !(holder = realloc(holder, cap * sizeof(*holder)))))
+					err = -ENOMEM;
+				if (err)
+					break;
+				memset(&p[n], 0, sizeof(p[n]));
+				p[n].ino = f->file.ino;
+				ends[n] = 0;
+				holder[n].pid = tr->t[i].src.pid;
+				holder[n].fd = f->fd;
+				snprintf(path, sizeof(path), "/proc/%d/fd/%d", tr->t[i].src.pid, f->fd);
+				fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+				if (fd < 0 || pipe2(tp, O_CLOEXEC | O_NONBLOCK)) {
+					err = -errno;
+					pr_err("pid %d fd %d: cannot read pipe:[%" PRIu64 "]: %s",
+					       tr->t[i].src.pid, f->fd, f->file.ino, strerror(-err));
+					if (fd >= 0)
+						close(fd);
+					break;
+				}
+				p[n].size = fcntl(fd, F_GETPIPE_SZ);
+				fcntl(tp[1], F_SETPIPE_SZ, p[n].size);
+				p[n].data = malloc(p[n].size);
+				got = tee(fd, tp[1], p[n].size, SPLICE_F_NONBLOCK);
+				if (got > 0 && p[n].data)
+					got = ckpt_read_all(tp[0], p[n].data, got);
+				p[n].len = got > 0 ? (size_t)got : 0;
+				if (!p[n].data || (got < 0 && errno != EAGAIN))
+					err = p[n].data ? -errno : -ENOMEM;
+				close(fd);
+				close(tp[0]);
+				close(tp[1]);
+				n++;
+			}
+			ends[k] |= (f->flags & O_ACCMODE) == O_WRONLY ? 2 : 1;
+		}
+	for (k = 0; !err && k < n; k++)
+		if (ends[k] != 3) {
+			pr_err("pid %d fd %d: pipe:[%" PRIu64 "]: its %s end is held outside the process "
+			       "tree; not supported yet", holder[k].pid, holder[k].fd, p[k].ino,
+			       ends[k] & 1 ? "writing" : "reading");
+			err = -EOPNOTSUPP;
+		}
+	free(ends);
+	free(holder);
+	if (err) {
+		ckpt_pipes_free(p, n);
+		return err;
+	}
+	*ret = p;
+	*ret_n = n;
+	return 0;
+}
+
 static void release_tree(struct dtree *tr, bool kill_them)
 {
 	size_t i, k;
@@ -399,6 +479,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	struct ckpt_inventory inv = { .img_version = CKPT_IMG_VERSION };
 	uint64_t t_start = now_ns(CLOCK_MONOTONIC), t_freeze = 0, t_end, t_mem = 0, pages = 0;
 	struct dtree tr = { 0 };
+	struct ckpt_pipe *pipes = NULL;
+	size_t n_pipes = 0;
 	struct ckpt_imgdir dir;
 	bool have_dir = false;
 	struct utsname un;
@@ -433,6 +515,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	}
 	if (!err)
 		err = check_shared_memory(&tr);
+	if (!err)
+		err = collect_pipes(&tr, &pipes, &n_pipes);
 	if (err)
 		goto out_release;
 	find_inherited(&tr);
@@ -455,6 +539,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		inv.pids[i] = tr.t[i].src.pid;
 		pages += tr.t[i].task.mm.nr_pages;
 	}
+	if (!err)
+		err = ckpt_img_write_pipes(dir.dirfd, pipes, n_pipes);
 	if (err)
 		goto out_release;
 	uname(&un);
@@ -490,6 +576,7 @@ out_release:
 	/* Nothing was changed: let every task run on as it was. */
 	release_tree(&tr, false);
 out:
+	ckpt_pipes_free(pipes, n_pipes);
 	free(inv.pids);
 	free_tree(&tr);
 	close(pidfd);

@@ -102,6 +102,11 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		}
 		f->kind = CKPT_FD_REG;
 		return 0;
+	case S_IFIFO:
+		if (strncmp(link, "pipe:[", 6))
+			break; /* a named FIFO */
+		f->kind = CKPT_FD_PIPE; /* file.ino names the pipe */
+		return 0;
 	case S_IFCHR:
 		f->rdev = st->st_rdev;
 		if (st->st_rdev == makedev(1, 3)) {
@@ -263,7 +268,28 @@ int ckpt_file_check(int fd, const char *what, const char *path, const struct ckp
 	return 0;
 }
 
-static int open_one(const struct ckpt_fd *f, int tty_fd)
+/* An end of a pipe ckpt recreated (and every task inherited), with the fd's file flags. */
+static int pipe_end(const struct ckpt_fd *f, const struct ckpt_pipe_fds *pipes, size_t n)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n && pipes[i].ino != f->file.ino; i++)
+		;
+	if (i == n) {
+		errno = ENOENT; /* not in pipes.img: reported by the caller */
+		return -1;
+	}
+	fd = fcntl((f->flags & O_ACCMODE) == O_WRONLY ? pipes[i].wfd : pipes[i].rfd, F_DUPFD_CLOEXEC, 0);
+	if (fd >= 0 && fcntl(fd, F_SETFL, f->flags & (O_NONBLOCK | O_ASYNC | O_DIRECT))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_fds *pipes,
+		    size_t n_pipes)
 {
 	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
 	char what[32];
@@ -293,6 +319,9 @@ static int open_one(const struct ckpt_fd *f, int tty_fd)
 			return -EINVAL;
 		}
 		fd = open(memdev_path(f->rdev), flags);
+		break;
+	case CKPT_FD_PIPE:
+		fd = pipe_end(f, pipes, n_pipes);
 		break;
 	case CKPT_FD_EVENTFD:
 		fd = eventfd(0, (flags & O_NONBLOCK ? EFD_NONBLOCK : 0) |
@@ -356,13 +385,14 @@ fail:
 	return err;
 }
 
-int ckpt_files_restore(const struct ckpt_task *t, int tty_fd)
+int ckpt_files_restore(const struct ckpt_task *t, int tty_fd, const struct ckpt_pipe_fds *pipes,
+		       size_t n_pipes)
 {
 	size_t i;
 	int err;
 
 	for (i = 0; i < t->n_fds; i++) {
-		err = open_one(&t->fds[i], tty_fd);
+		err = open_one(&t->fds[i], tty_fd, pipes, n_pipes);
 		if (err)
 			return err;
 	}

@@ -26,7 +26,8 @@ int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *
  * number with its flags and offset.  tty_fd: a terminal for CKPT_FD_TTY
  * entries (-1 if none).  Logs one error and returns -errno on failure.
  */
-int ckpt_files_restore(const struct ckpt_task *t, int tty_fd);
+int ckpt_files_restore(const struct ckpt_task *t, int tty_fd, const struct ckpt_pipe_fds *pipes,
+		       size_t n_pipes);
 /*
  * Check that a file still is what the image saw (type, size).  may_grow:
  * a larger file is fine (an O_APPEND fd writes at the end anyway).

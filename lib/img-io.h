@@ -17,6 +17,7 @@ enum ckpt_img_magic {
 	CKPT_MAGIC_FILES = 0x534c4946,     /* "FILS" */
 	CKPT_MAGIC_PAGEMAP = 0x504d4750,   /* "PGMP" */
 	CKPT_MAGIC_PAGES = 0x53454750,     /* "PGES" */
+	CKPT_MAGIC_PIPES = 0x45504950,     /* "PIPE" */
 };
 
 #define CKPT_IMG_HDR_SIZE 16

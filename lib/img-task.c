@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
+#include "pipes.pb-c.h"
 #include "util.h"
 
 #define TASK_SIZE 0x7ffffffff000ULL
@@ -843,7 +844,7 @@ static int read_files(int dirfd, pid_t pid, struct ckpt_task *t)
 		err = ckpt_img_r_msg(&r, &fd_entry__descriptor, (ProtobufCMessage **)&e);
 		if (err || !e)
 			break;
-		if (e->fd < 0 || e->fd >= MAX_FD || (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_EVENTFD ||
+		if (e->fd < 0 || e->fd >= MAX_FD || (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_PIPE ||
 		    (t->n_fds && e->fd <= t->fds[t->n_fds - 1].fd)) {
 			err = BAD(name, "%s: fd entry %zu: fd %d is invalid, duplicate or out of order",
 				  name, t->n_fds, e->fd);
@@ -954,5 +955,93 @@ int ckpt_img_read_task(int dirfd, pid_t pid, struct ckpt_task *ret)
 		return err;
 	}
 	*ret = t;
+	return 0;
+}
+
+/* ---- pipes ----------------------------------------------------------- */
+
+#define MAX_PIPE_SIZE (1u << 20) /* /proc/sys/fs/pipe-max-size default */
+
+int ckpt_img_write_pipes(int dirfd, const struct ckpt_pipe *pipes, size_t n)
+{
+	struct ckpt_img_w w;
+	size_t i;
+	int err;
+
+	err = ckpt_img_w_open(dirfd, "pipes.img", CKPT_MAGIC_PIPES, &w);
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++) {
+		PipeEntry e = PIPE_ENTRY__INIT;
+
+		e.ino = pipes[i].ino;
+		e.size = pipes[i].size;
+		e.has_data = true;
+		e.data.data = pipes[i].data;
+		e.data.len = pipes[i].len;
+		err = ckpt_img_w_msg(&w, &e.base);
+	}
+	if (err) {
+		ckpt_img_w_abort(&w);
+		return err;
+	}
+	return ckpt_img_w_close(&w);
+}
+
+void ckpt_pipes_free(struct ckpt_pipe *pipes, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(pipes[i].data);
+	free(pipes);
+}
+
+int ckpt_img_read_pipes(int dirfd, struct ckpt_pipe **ret, size_t *ret_n)
+{
+	struct ckpt_pipe *p = NULL;
+	struct ckpt_img_r r;
+	size_t n = 0, cap = 0, i;
+	int err;
+
+	err = ckpt_img_r_open(dirfd, "pipes.img", CKPT_MAGIC_PIPES, &r);
+	if (err)
+		return err;
+	for (;;) {
+		PipeEntry *e = NULL;
+
+		err = ckpt_img_r_msg(&r, &pipe_entry__descriptor, (ProtobufCMessage **)&e);
+		if (err || !e)
+			break;
+		for (i = 0; i < n && p[i].ino != e->ino; i++)
+			;
+		if (i < n || e->size > MAX_PIPE_SIZE || e->data.len > e->size) {
+			err = BAD(0, "pipes.img: pipe %zu is repeated or larger than its capacity", n);
+			pipe_entry__free_unpacked(e, NULL);
+			break;
+		}
+		err = ckpt_grow((void **)&p, &cap, n + 1, sizeof(*p));
+		if (!err) {
+			p[n].ino = e->ino;
+			p[n].size = e->size;
+			p[n].len = e->data.len;
+			p[n].data = malloc(MAX(e->data.len, 1));
+			if (!p[n].data)
+				err = -ENOMEM;
+			else
+				memcpy(p[n].data, e->data.data, e->data.len);
+			n++;
+		}
+		pipe_entry__free_unpacked(e, NULL);
+		if (err)
+			break;
+	}
+	ckpt_img_r_close(&r);
+	if (err) {
+		ckpt_pipes_free(p, n);
+		return err;
+	}
+	*ret = p;
+	*ret_n = n;
 	return 0;
 }

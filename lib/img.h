@@ -34,6 +34,11 @@ int ckpt_img_read_inventory(int dirfd, struct ckpt_inventory *ret);
 int ckpt_img_write_task(int dirfd, const struct ckpt_task *t);
 int ckpt_img_read_task(int dirfd, pid_t pid, struct ckpt_task *ret);
 
+/* pipes.img: every pipe of the tree and its data in flight. */
+int ckpt_img_write_pipes(int dirfd, const struct ckpt_pipe *pipes, size_t n);
+int ckpt_img_read_pipes(int dirfd, struct ckpt_pipe **ret, size_t *ret_n);
+void ckpt_pipes_free(struct ckpt_pipe *pipes, size_t n);
+
 /* pages-PID.img header */
 int ckpt_img_pages_hdr_write(int fd);
 int ckpt_img_pages_hdr_check(int fd, const char *name);

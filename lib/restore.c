@@ -43,6 +43,8 @@ struct rst_ctx {
 struct rst_tree {
 	struct rst_ctx *c; /* c[0] is the root; parents come before children */
 	size_t n;
+	struct ckpt_pipe_fds *pipes; /* created by ckpt, inherited by every task */
+	size_t n_pipes;
 };
 
 static int child_err_fd = -1;
@@ -319,7 +321,7 @@ static int child_setup(struct rst_ctx *c)
 		return err;
 	if (syscall(SYS_close_range, 0, c->fds.base - 1, 0) < 0)
 		return -errno;
-	err = ckpt_files_restore(t, c->tty_fd);
+	err = ckpt_files_restore(t, c->tty_fd, c->tree->pipes, c->tree->n_pipes);
 	if (err)
 		return err;
 	umask(t->umask);
@@ -502,6 +504,56 @@ static int write_pidfile(const char *path, pid_t pid)
 	return 0;
 }
 
+/*
+ * The tree's pipes, made by ckpt before any task exists so that all inherit
+ * them (above base), refilled with the bytes that were in flight.
+ */
+static int make_pipes(int dirfd, struct rst_tree *tr, int base)
+{
+	struct ckpt_pipe *pipes;
+	size_t n, i;
+	int err;
+
+	err = ckpt_img_read_pipes(dirfd, &pipes, &n);
+	if (err)
+		return err;
+	tr->pipes = calloc(MAX(n, 1), sizeof(*tr->pipes));
+	if (!tr->pipes) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct ckpt_pipe_fds *p = &tr->pipes[i];
+		int fds[2];
+
+		if (pipe2(fds, O_CLOEXEC)) {
+			err = errno_fail("pipe");
+			goto out;
+		}
+		p->ino = pipes[i].ino;
+		p->rfd = fds[0];
+		p->wfd = fds[1];
+		tr->n_pipes++;
+		if (move_up(&p->rfd, base) || move_up(&p->wfd, base)) {
+			err = errno_fail("cannot move pipe fds above %d", base);
+			goto out;
+		}
+		if (pipes[i].size > 4096)
+			fcntl(p->wfd, F_SETPIPE_SZ, pipes[i].size); /* best effort: the data must fit */
+		fcntl(p->wfd, F_SETFL, O_NONBLOCK);
+		if (pipes[i].len && ckpt_write_all(p->wfd, pipes[i].data, pipes[i].len)) {
+			pr_err("pipes.img: cannot put %zu bytes back into pipe:[%" PRIu64 "]", pipes[i].len,
+			       pipes[i].ino);
+			err = -ENOSPC;
+			goto out;
+		}
+		fcntl(p->wfd, F_SETFL, 0);
+	}
+out:
+	ckpt_pipes_free(pipes, n);
+	return err;
+}
+
 /* Read every task; a task's parent must come before it (and be in the image). */
 static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct ckpt_restore_opts *o,
 		     struct rst_tree *tr)
@@ -535,7 +587,7 @@ static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct c
 		if (err)
 			return err;
 	}
-	return 0;
+	return make_pipes(dirfd, tr, base);
 }
 
 static void kill_tree(struct rst_tree *tr)
@@ -559,6 +611,11 @@ static void free_tree(struct rst_tree *tr)
 		ckpt_task_free(&tr->c[i].t);
 	}
 	free(tr->c);
+	for (i = 0; i < tr->n_pipes; i++) {
+		close(tr->pipes[i].rfd);
+		close(tr->pipes[i].wfd);
+	}
+	free(tr->pipes);
 }
 
 int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
@@ -601,9 +658,8 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 		write_pidfile(o->pidfile, root);
 	pr_info("pid %d: restored %zu process%s", root, tr.n, tr.n > 1 ? "es" : "");
 	if (!o->detached) {
-		free_tree(&tr);
-		tr.c = NULL;
-		tr.n = 0;
+		free_tree(&tr); /* our pipe ends too: readers must see EOF */
+		memset(&tr, 0, sizeof(tr));
 		while (waitpid(root, &status, 0) < 0)
 			if (errno != EINTR) {
 				err = -errno;

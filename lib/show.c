@@ -20,7 +20,7 @@ static const char *const vma_kinds[] = {
 };
 static const char *const fd_kinds[] = {
 	[CKPT_FD_REG] = "regular", [CKPT_FD_DEVNULL] = "devnull", [CKPT_FD_TTY] = "tty",
-	[CKPT_FD_MEMDEV] = "memdev", [CKPT_FD_EVENTFD] = "eventfd",
+	[CKPT_FD_MEMDEV] = "memdev", [CKPT_FD_EVENTFD] = "eventfd", [CKPT_FD_PIPE] = "pipe",
 };
 
 static void show_creds(struct ckpt_pr *p, const struct ckpt_creds *c)

@@ -102,6 +102,21 @@ enum ckpt_fd_kind {
 	CKPT_FD_TTY,     /* a terminal: restored from ckpt's own with --shell-job */
 	CKPT_FD_MEMDEV,  /* /dev/zero, /dev/full, /dev/random, /dev/urandom (by rdev) */
 	CKPT_FD_EVENTFD, /* eventfd(2): counter and semaphore mode */
+	CKPT_FD_PIPE,    /* an end of a pipe of the tree: file.ino names the pipe */
+};
+
+/* A pipe of the tree, with the bytes that were in it. */
+struct ckpt_pipe {
+	uint64_t ino;
+	uint32_t size;
+	uint8_t *data;
+	size_t len;
+};
+
+/* At restore: the pipe recreated by ckpt, both ends (inherited by every task). */
+struct ckpt_pipe_fds {
+	uint64_t ino;
+	int rfd, wfd;
 };
 
 struct ckpt_fd {

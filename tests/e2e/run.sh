@@ -109,6 +109,7 @@ new_test memory_256M; cycle mem 256
 new_test registers_avx; cycle regs
 new_test file_offsets; mkdir -p "$D/files"; cycle fileoff "$D/files"
 new_test device_and_eventfd_fds; cycle devfds
+new_test pipe_with_data; cycle pipeuser
 new_test signals_creds_limits; cycle signals "$ROOT/signals_creds_limits"
 new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"
 new_test in_nanosleep; cycle sleeper
@@ -255,12 +256,20 @@ elif start counter; then
 else bad "$WHY"; fi
 
 new_test err_unsupported_fd
-if start pipeuser; then
-	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"fd 3"* && $ERR == *pipe* ]] &&
+if start sockuser; then
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"fd 3"* && $ERR == *socket* ]] &&
 		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img/inventory.img" ] &&
 		! ls -d "$D"/img.tmp-* >/dev/null 2>&1 && why=$(verify); then ok
 	else bad "${ERR:-} ${why:-}"; fi
 else bad "$WHY"; fi
+
+new_test err_pipe_to_outside
+: >"$LOG"
+setsid "$PROGS/counter" 2>&1 </dev/null | cat >>"$LOG" &
+if wait_for "^READY" 10 && PID=$(awk '$1 == "READY" {print $2}' "$LOG") && PIDS+=("$PID") &&
+	expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"outside the process tree"* ]] &&
+	alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
+else bad "${ERR:-} ${why:-}"; fi
 
 new_test err_zombie_in_tree
 if start zombie; then
@@ -320,10 +329,10 @@ damaged() { # NAME FILE ACTION: copy the good image, damage FILE, restore must f
 	kill -9 "$IPID" 2>/dev/null; gone "$IPID"
 }
 if [ -n "${IPID:-}" ] && [ -f "$ROOT/good/inventory.img" ]; then
-	for f in inventory core-$IPID mm-$IPID files-$IPID pagemap-$IPID pages-$IPID; do
+	for f in inventory pipes core-$IPID mm-$IPID files-$IPID pagemap-$IPID pages-$IPID; do
 		damaged "missing_$f" "$f.img" missing "$f.img"
 	done
-	for f in inventory core-$IPID mm-$IPID files-$IPID pagemap-$IPID; do
+	for f in inventory pipes core-$IPID mm-$IPID files-$IPID pagemap-$IPID; do
 		damaged "truncated_$f" "$f.img" truncate "$f.img"
 		damaged "version_$f" "$f.img" version "version 7"
 		damaged "magic_$f" "$f.img" magic "$f.img"

@@ -44,19 +44,37 @@ static int collect(pid_t pid, const char *name)
 	return 0;
 }
 
+static int pipe_fds[2]; /* A writes, B reads: a pipe between siblings */
+
 static void member(const char *name, pid_t parent, pid_t grandchild, bool own_group)
 {
 	static uint64_t buf[64 * 1024];
 	uint64_t sum = fill(buf, 64 * 1024, getpid());
+	char msg[32];
 	int bad = 0;
 
 	signal(SIGUSR2, on_usr2);
+	if (!strcmp(name, "A")) {
+		close(pipe_fds[0]);
+		if (write(pipe_fds[1], "first", 6) != 6) /* in flight at the dump */
+			bad = 1;
+	} else if (!strcmp(name, "B")) {
+		close(pipe_fds[1]);
+	} else {
+		close(pipe_fds[0]);
+		close(pipe_fds[1]);
+	}
 	say("MEMBER %s %d\n", name, getpid());
 	while (!asked) {
 		if (sum64(buf, sizeof(buf)) != sum)
 			bad = 1;
 		usleep(20000);
 	}
+	if (!strcmp(name, "A") && write(pipe_fds[1], "second", 7) != 7)
+		say("FAIL A: cannot write to B\n"), bad = 1;
+	if (!strcmp(name, "B") && (read(pipe_fds[0], msg, 6) != 6 || strcmp(msg, "first") ||
+				   read(pipe_fds[0], msg, 7) != 7 || strcmp(msg, "second")))
+		say("FAIL B: the pipe from A lost data\n"), bad = 1;
 	if (grandchild) {
 		kill(grandchild, SIGUSR2);
 		bad |= collect(grandchild, "A1");
@@ -79,6 +97,8 @@ int main(void)
 
 	prog_init();
 	sum = fill(buf, 128 * 1024, 1);
+	if (pipe(pipe_fds))
+		return 2;
 	a = fork();
 	if (a == 0) {
 		pid_t me = getpid();
@@ -94,6 +114,8 @@ int main(void)
 		member("B", root, 0, true);
 	}
 	setpgid(b, b);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
 	usleep(100000);
 	say("READY %d\n", root);
 	while (!verify_req) {
@@ -106,6 +128,6 @@ int main(void)
 	bad |= collect(b, "B");
 	CHECK(sum64(buf, sizeof(buf)) == sum, "root buffer differs");
 	CHECK(!bad, "a member of the tree failed");
-	say("PASS tree of 4: parents, process groups, buffers, exit statuses\n");
+	say("PASS tree of 4: parents, process groups, buffers, a pipe A->B, exit statuses\n");
 	return 0;
 }
