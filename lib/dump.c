@@ -318,30 +318,34 @@ static void find_inherited(struct dtree *tr)
 	}
 }
 
-/* Shared anonymous memory between processes would come back as copies: refuse it. */
-static int check_shared_memory(struct dtree *tr)
+/*
+ * Shared anonymous memory several processes map (inherited across fork) is
+ * one object: the first task (in tree order) that maps it keeps its pages,
+ * the others refer to that mapping.
+ */
+static int link_shared_memory(struct dtree *tr)
 {
 	size_t a, b, i, j;
 
-	for (a = 0; a < tr->n; a++)
-		for (b = a + 1; b < tr->n; b++)
-			for (i = 0; i < tr->t[a].task.mm.n_vmas; i++) {
-				const struct ckpt_vma *v = &tr->t[a].task.mm.vmas[i];
+	for (b = 1; b < tr->n; b++)
+		for (j = 0; j < tr->t[b].task.mm.n_vmas; j++) {
+			struct ckpt_vma *w = &tr->t[b].task.mm.vmas[j];
 
-				if (v->kind != CKPT_VMA_SHANON)
-					continue;
-				for (j = 0; j < tr->t[b].task.mm.n_vmas; j++) {
-					const struct ckpt_vma *w = &tr->t[b].task.mm.vmas[j];
+			if (w->kind != CKPT_VMA_SHANON || !w->file.ino)
+				continue;
+			for (a = 0; a < b && !w->shared_pid; a++)
+				for (i = 0; i < tr->t[a].task.mm.n_vmas; i++) {
+					const struct ckpt_vma *v = &tr->t[a].task.mm.vmas[i];
 
-					if (w->kind == CKPT_VMA_SHANON && w->file.ino == v->file.ino &&
-					    w->file.dev == v->file.dev) {
-						pr_err("pid %d and pid %d: share anonymous memory at %" PRIx64
-						       "; shared memory between processes is not supported yet",
-						       tr->t[a].src.pid, tr->t[b].src.pid, v->start);
-						return -EOPNOTSUPP;
+					if (v->kind == CKPT_VMA_SHANON && !v->shared_pid &&
+					    v->file.ino == w->file.ino && v->file.dev == w->file.dev) {
+						w->shared_pid = tr->t[a].src.pid;
+						w->shared_start = v->start;
+						w->shared_end = v->end;
+						break;
 					}
 				}
-			}
+		}
 	return 0;
 }
 
@@ -514,7 +518,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		err = collect(&tr.t[i].src, &tr.t[i].task, tr.t[i].tids, tr.t[i].n_tids);
 	}
 	if (!err)
-		err = check_shared_memory(&tr);
+		err = link_shared_memory(&tr);
 	if (!err)
 		err = collect_pipes(&tr, &pipes, &n_pipes);
 	if (err)

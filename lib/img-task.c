@@ -403,9 +403,15 @@ static int write_mm(int dirfd, const struct ckpt_task *t)
 		v[i].attrs = s->attrs;
 		v[i].path = s->path;
 		v[i].name = s->name;
-		if (s->path) {
+		if (s->path || s->kind == CKPT_VMA_SHANON) {
 			file_id_to_pb(&ids[i], &s->file);
 			v[i].file = &ids[i];
+		}
+		if (s->shared_pid) {
+			v[i].has_shared_pid = v[i].has_shared_start = v[i].has_shared_end = true;
+			v[i].shared_pid = s->shared_pid;
+			v[i].shared_start = s->shared_start;
+			v[i].shared_end = s->shared_end;
 		}
 		vp[i] = &v[i];
 	}
@@ -809,6 +815,15 @@ static int read_mm(int dirfd, pid_t pid, struct ckpt_mm *mm)
 		if (err)
 			goto out;
 		file_id_from_pb(&v->file, p->file);
+		if (p->shared_pid && (p->shared_pid < 0 || v->kind != CKPT_VMA_SHANON ||
+				      p->shared_start >= p->shared_end || p->shared_end > TASK_SIZE ||
+				      (p->shared_start | p->shared_end) & (PAGE_SIZE - 1))) {
+			err = BAD(name, "%s: VMA %zu: invalid shared memory reference", name, i);
+			goto out;
+		}
+		v->shared_pid = p->shared_pid;
+		v->shared_start = p->shared_start;
+		v->shared_end = p->shared_end;
 	}
 	err = check_vmas(mm, name);
 out:

@@ -292,6 +292,31 @@ static int mark_filled(struct rst *r)
 	return 0;
 }
 
+/*
+ * Shared anonymous memory of an earlier task of the tree (already rebuilt,
+ * still stopped): open its object through /proc/PID/map_files and map it.
+ */
+static int map_shared_ref(struct rst *r, const struct ckpt_vma *v)
+{
+	char path[96];
+	long fd;
+	int err, err2;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, v->shared_pid,
+		 v->shared_start, v->shared_end);
+	err = ckpt_vm_write(r->pid, SCRATCH(r), path, strlen(path) + 1);
+	if (err)
+		return err;
+	err = inj(r, "open of shared memory", SYS_openat, AT_FDCWD, SCRATCH(r), O_RDWR | O_CLOEXEC, 0, 0,
+		  0, &fd);
+	if (err)
+		return err;
+	err = inj(r, "mmap of shared memory", SYS_mmap, v->start, v->end - v->start, v->prot,
+		  MAP_SHARED | MAP_FIXED, fd, v->pgoff, NULL);
+	err2 = inj(r, "close", SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	return err ?: err2;
+}
+
 static int map_vmas(struct rst *r)
 {
 	const struct ckpt_mm *mm = &r->t->mm;
@@ -315,6 +340,12 @@ static int map_vmas(struct rst *r)
 				flags |= MAP_GROWSDOWN;
 			break;
 		case CKPT_VMA_SHANON:
+			if (v->shared_pid) {
+				err = map_shared_ref(r, v);
+				if (err)
+					return err;
+				continue;
+			}
 			flags |= MAP_SHARED | MAP_ANONYMOUS;
 			break;
 		case CKPT_VMA_FILE_PRIVATE:

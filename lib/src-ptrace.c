@@ -361,6 +361,46 @@ static int src_fds(struct ckpt_source *src, struct ckpt_task *t)
 	return ckpt_files_collect(src->pid, src->procfd, src->shell_job, t);
 }
 
+/*
+ * Shared anonymous memory: the pages of the object, wherever they are mapped
+ * (another process may have written pages this one never touched), found
+ * with SEEK_DATA/SEEK_HOLE on the object itself.
+ */
+static int scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v, struct ckpt_range **ret,
+		      size_t *ret_n)
+{
+	off_t lo = v->pgoff, hi = v->pgoff + (v->end - v->start), pos = lo;
+	struct ckpt_range *out = *ret;
+	size_t n = *ret_n, cap = n;
+	char mf[64];
+	int fd, err = 0;
+
+	snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	fd = openat(src->procfd, mf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno; /* caller falls back to the page tables */
+	while (pos < hi) {
+		off_t d = lseek(fd, pos, SEEK_DATA), h;
+
+		if (d < 0 || d >= hi)
+			break;
+		h = lseek(fd, d, SEEK_HOLE);
+		if (h < 0 || h > hi)
+			h = hi;
+		err = ckpt_grow((void **)&out, &cap, n + 1, sizeof(*out));
+		if (err)
+			break;
+		out[n].start = v->start + (d - lo);
+		out[n].end = v->start + (h - lo);
+		n++;
+		pos = h;
+	}
+	close(fd);
+	*ret = out;
+	*ret_n = n;
+	return err;
+}
+
 static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 			  struct ckpt_range **ret, size_t *ret_n)
 {
@@ -381,6 +421,8 @@ static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 	size_t n = *ret_n, cap = n;
 	int err;
 
+	if (v->kind == CKPT_VMA_SHANON && !scan_shmem(src, v, ret, ret_n))
+		return 0;
 	if (v->kind == CKPT_VMA_FILE_PRIVATE) {
 		/* Only pages copied on write differ from the file. */
 		arg.category_inverted |= PAGE_IS_FILE;

@@ -64,6 +64,13 @@ struct ckpt_vma {
 	char *path;          /* backing file, NULL for anonymous */
 	char *name;          /* name as in /proc/PID/maps ([heap], [anon:x]); may be NULL */
 	struct ckpt_file_id file;
+	/*
+	 * Shared anonymous memory mapped by an earlier task of the tree too
+	 * (inherited across fork): that task's VMA holds the pages, this one
+	 * maps the same object.  shared_pid 0: none.
+	 */
+	int32_t shared_pid;
+	uint64_t shared_start, shared_end;
 };
 
 /*

@@ -7,6 +7,7 @@
  * statuses travel up through waitpid, so the relations must be real.
  */
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "progs.h"
@@ -45,6 +46,8 @@ static int collect(pid_t pid, const char *name)
 }
 
 static int pipe_fds[2]; /* A writes, B reads: a pipe between siblings */
+static volatile uint64_t *shm; /* MAP_SHARED|MAP_ANONYMOUS, inherited by all: one object */
+#define PAGE_WORDS 512
 
 static void member(const char *name, pid_t parent, pid_t grandchild, bool own_group)
 {
@@ -55,6 +58,7 @@ static void member(const char *name, pid_t parent, pid_t grandchild, bool own_gr
 
 	signal(SIGUSR2, on_usr2);
 	if (!strcmp(name, "A")) {
+		shm[5 * PAGE_WORDS] = 0xa5a5; /* a page the root never touches */
 		close(pipe_fds[0]);
 		if (write(pipe_fds[1], "first", 6) != 6) /* in flight at the dump */
 			bad = 1;
@@ -72,6 +76,10 @@ static void member(const char *name, pid_t parent, pid_t grandchild, bool own_gr
 	}
 	if (!strcmp(name, "A") && write(pipe_fds[1], "second", 7) != 7)
 		say("FAIL A: cannot write to B\n"), bad = 1;
+	if (shm[0] != 0x1111 || shm[5 * PAGE_WORDS] != 0xa5a5)
+		say("FAIL %s: shared memory differs\n", name), bad = 1;
+	if (!strcmp(name, "A"))
+		shm[7 * PAGE_WORDS] = 0x7777; /* the root must see it: still one object */
 	if (!strcmp(name, "B") && (read(pipe_fds[0], msg, 6) != 6 || strcmp(msg, "first") ||
 				   read(pipe_fds[0], msg, 7) != 7 || strcmp(msg, "second")))
 		say("FAIL B: the pipe from A lost data\n"), bad = 1;
@@ -99,6 +107,10 @@ int main(void)
 	sum = fill(buf, 128 * 1024, 1);
 	if (pipe(pipe_fds))
 		return 2;
+	shm = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		return 2;
+	shm[0] = 0x1111;
 	a = fork();
 	if (a == 0) {
 		pid_t me = getpid();
@@ -127,7 +139,9 @@ int main(void)
 	bad |= collect(a, "A");
 	bad |= collect(b, "B");
 	CHECK(sum64(buf, sizeof(buf)) == sum, "root buffer differs");
+	CHECK(shm[7 * PAGE_WORDS] == 0x7777, "shared memory is no longer shared with A");
+	CHECK(shm[5 * PAGE_WORDS] == 0xa5a5, "A's page of shared memory lost");
 	CHECK(!bad, "a member of the tree failed");
-	say("PASS tree of 4: parents, process groups, buffers, a pipe A->B, exit statuses\n");
+	say("PASS tree of 4: parents, process groups, buffers, a pipe A->B, shared memory, exit statuses\n");
 	return 0;
 }
