@@ -271,6 +271,16 @@ if wait_for "^READY" 10 && PID=$(awk '$1 == "READY" {print $2}' "$LOG") && PIDS+
 	alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
 else bad "${ERR:-} ${why:-}"; fi
 
+# One unsupported fd anywhere in the tree: the dump fails and every member runs on.
+new_test err_tree_unsupported_fd
+if start tree socket; then
+	member_b=$(awk '$1 == "MEMBER" && $2 == "B" {print $3}' "$LOG")
+	PIDS+=($(awk '$1 == "MEMBER" {print $3}' "$LOG"))
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"pid $member_b fd"*socket* ]] &&
+		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$WHY"; fi
+
 new_test err_zombie_in_tree
 if start zombie; then
 	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *zombie* ]] && alive "$PID" &&

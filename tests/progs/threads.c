@@ -10,12 +10,13 @@
 
 #include "progs.h"
 
-#define N 4
+#define N 8
 
 static __thread uint64_t tls_id;
 static volatile int stop;
 static volatile uint64_t counts[N];
 static volatile int broken[N];
+static uint64_t shared_count; /* every thread adds to it atomically */
 
 static void *worker(void *arg)
 {
@@ -38,6 +39,7 @@ static void *worker(void *arg)
 		if (_mm256_movemask_epi8(cmp) != -1 || tls_id != 1000 + id)
 			broken[id] = 1;
 		counts[id] = ++i;
+		__atomic_fetch_add(&shared_count, 1, __ATOMIC_RELAXED);
 		if (!(i & 0xffff))
 			usleep(1000);
 	}
@@ -65,15 +67,24 @@ int main(void)
 	}
 	for (i = 0; i < N; i++)
 		before[i] = counts[i];
-	usleep(100000);
-	for (i = 0; i < N; i++)
-		CHECK(counts[i] > before[i], "thread %d does not run", i);
+	{
+		uint64_t shared_before = __atomic_load_n(&shared_count, __ATOMIC_RELAXED), total = 0;
+
+		usleep(100000);
+		for (i = 0; i < N; i++)
+			CHECK(counts[i] > before[i], "thread %d does not run", i);
+		for (i = 0; i < N; i++)
+			total += counts[i];
+		CHECK(__atomic_load_n(&shared_count, __ATOMIC_RELAXED) > shared_before,
+		      "the shared counter stopped");
+		(void)total;
+	}
 	for (i = 0; i < N; i++) {
 		pthread_getname_np(th[i], comm, sizeof(comm));
 		snprintf(path, sizeof(path), "worker-%d", i);
 		CHECK(!strcmp(comm, path), "thread %d is named %s", i, comm);
 	}
-	stop = 1;
+	stop = 1; /* after the names: a finished thread has none */
 	for (i = 0; i < N; i++) {
 		void *ret;
 

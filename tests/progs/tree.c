@@ -8,6 +8,7 @@
  */
 #include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "progs.h"
@@ -96,7 +97,8 @@ static void member(const char *name, pid_t parent, pid_t grandchild, bool own_gr
 	_exit(bad);
 }
 
-int main(void)
+/* argv[1] "socket": B also holds a socket pair, which a dump must refuse for the whole tree. */
+int main(int argc, char **argv)
 {
 	static uint64_t buf[128 * 1024];
 	pid_t root = getpid(), a, b, a1 = 0;
@@ -122,6 +124,10 @@ int main(void)
 	}
 	b = fork();
 	if (b == 0) {
+		int sv[2];
+
+		if (argc > 1 && !strcmp(argv[1], "socket") && socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+			_exit(2);
 		setpgid(0, 0);
 		member("B", root, 0, true);
 	}
