@@ -228,6 +228,23 @@ static int add_task(struct dtree *tr, pid_t pid, bool shell_job)
 	return 0;
 }
 
+/* A child that exited and was not reaped: keep its ids and exit status. 0 if it is one. */
+static int add_zombie(struct dtask *d)
+{
+	struct ckpt_proc_stat st;
+
+	if (ckpt_proc_stat(d->src.procfd, &st) || st.state != 'Z')
+		return -EAGAIN;
+	d->task.zombie = true;
+	d->task.pid = d->src.pid;
+	d->task.ppid = st.ppid;
+	d->task.pgid = st.pgid;
+	d->task.sid = st.sid;
+	d->task.exit_status = st.exit_code;
+	memcpy(d->task.comm, st.comm, sizeof(d->task.comm));
+	return 0;
+}
+
 /* Seize and stop every thread of d; refuse what cannot be dumped. */
 static int freeze_task(struct dtask *d)
 {
@@ -277,6 +294,8 @@ static int add_children(struct dtree *tr, size_t i, bool shell_job)
 			if (find_task(tr, child))
 				continue;
 			err = add_task(tr, child, shell_job);
+			if (!err && !add_zombie(&tr->t[tr->n - 1]))
+				continue;
 			if (!err)
 				err = freeze_task(&tr->t[tr->n - 1]); /* it says why not */
 			if (err) {
@@ -511,6 +530,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	for (i = 0; !err && i < tr.n; i++)
 		err = add_children(&tr, i, o->shell_job);
 	for (i = 0; !err && i < tr.n; i++) {
+		if (tr.t[i].task.zombie)
+			continue;
 		err = tr.t[i].src.ops->open(&tr.t[i].src);
 		if (err)
 			break;
@@ -536,7 +557,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	for (i = 0; !err && i < tr.n; i++) {
 		uint64_t t = now_ns(CLOCK_MONOTONIC);
 
-		err = write_pages(&tr.t[i].src, &tr.t[i].task, dir.dirfd);
+		if (!tr.t[i].task.zombie)
+			err = write_pages(&tr.t[i].src, &tr.t[i].task, dir.dirfd);
 		t_mem += now_ns(CLOCK_MONOTONIC) - t;
 		if (!err)
 			err = ckpt_img_write_task(dir.dirfd, &tr.t[i].task);

@@ -223,6 +223,9 @@ static int write_core(int dirfd, const struct ckpt_task *t)
 	c.comm = (char *)t->comm;
 	c.has_stopped = true;
 	c.stopped = t->stopped;
+	c.has_zombie = c.has_exit_status = t->zombie;
+	c.zombie = t->zombie;
+	c.exit_status = t->exit_status;
 	c.umask = t->umask;
 	c.personality = t->personality;
 	c.cwd = t->cwd;
@@ -505,6 +508,8 @@ int ckpt_img_write_task(int dirfd, const struct ckpt_task *t)
 {
 	int err = write_core(dirfd, t);
 
+	if (!err && t->zombie)
+		return 0; /* nothing else to keep */
 	if (!err)
 		err = write_mm(dirfd, t);
 	if (!err)
@@ -574,6 +579,17 @@ static int read_core(int dirfd, pid_t pid, struct ckpt_task *t)
 		return err;
 	if (c->pid != pid) {
 		err = BAD(name, "%s: holds pid %d", name, c->pid);
+		goto out;
+	}
+	if (c->zombie) {
+		t->pid = c->pid;
+		t->ppid = c->ppid;
+		t->pgid = c->pgid;
+		t->sid = c->sid;
+		t->zombie = true;
+		t->exit_status = c->exit_status;
+		if (c->comm)
+			snprintf(t->comm, sizeof(t->comm), "%s", c->comm);
 		goto out;
 	}
 	if (c->n_threads < 1 || c->n_threads > MAX_THREADS || c->n_rlimits > CKPT_NRLIMITS ||
@@ -959,6 +975,10 @@ int ckpt_img_read_task(int dirfd, pid_t pid, struct ckpt_task *ret)
 	int err;
 
 	err = read_core(dirfd, pid, &t);
+	if (!err && t.zombie) {
+		*ret = t;
+		return 0;
+	}
 	if (!err)
 		err = read_mm(dirfd, pid, &t.mm);
 	if (!err)

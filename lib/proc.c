@@ -28,7 +28,7 @@ int ckpt_proc_open(pid_t pid, int *ret_fd)
 int ckpt_proc_parse_stat(const char *buf, struct ckpt_proc_stat *ret)
 {
 	const char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
-	unsigned long long v[52];
+	unsigned long long v[53];
 	const char *p;
 	size_t n;
 	int i;
@@ -42,7 +42,7 @@ int ckpt_proc_parse_stat(const char *buf, struct ckpt_proc_stat *ret)
 	p = rp + 2;
 	ret->state = *p++;
 	/* Fields 4.. are numbers; v[k] is field k (1-based). */
-	for (i = 4; i <= 51; i++) {
+	for (i = 4; i <= 52; i++) {
 		char *end;
 
 		while (*p == ' ')
@@ -66,6 +66,8 @@ int ckpt_proc_parse_stat(const char *buf, struct ckpt_proc_stat *ret)
 	ret->start_code = v[26];
 	ret->end_code = v[27];
 	ret->start_stack = v[28];
+	if (i > 52)
+		ret->exit_code = v[52];
 	if (i > 51) {
 		ret->start_data = v[45];
 		ret->end_data = v[46];

@@ -18,6 +18,7 @@ struct ckpt_proc_stat {
 	uint64_t start_code, end_code, start_stack;
 	uint64_t start_data, end_data, start_brk;
 	uint64_t arg_start, arg_end, env_start, env_end;
+	int exit_code; /* a zombie's wait status */
 	char comm[CKPT_COMM_LEN];
 };
 

@@ -288,6 +288,7 @@ static int grab_inherited(struct rst_ctx *c)
 static int create_children(struct rst_ctx *c)
 {
 	struct rst_tree *tr = c->tree;
+	bool zombies = false;
 	size_t i;
 	pid_t pid;
 	int err;
@@ -298,6 +299,17 @@ static int create_children(struct rst_ctx *c)
 		err = create_task(&tr->c[i], &pid);
 		if (err)
 			return err;
+		zombies |= tr->c[i].t.zombie;
+	}
+	if (zombies) {
+		/* Our zombies' SIGCHLD is ours, not the task's (its own pending signals come later). */
+		struct timespec now = { 0, 0 };
+		sigset_t chld;
+
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		while (sigtimedwait(&chld, NULL, &now) == SIGCHLD)
+			;
 	}
 	return 0;
 }
@@ -372,10 +384,33 @@ static int rseq_unregister(void)
 	return errno_fail("cannot unregister rseq");
 }
 
+/* A zombie of the tree: join its session and group, and exit as it did. */
+static void __attribute__((noreturn)) become_zombie(const struct ckpt_task *t)
+{
+	struct rlimit no_core = { 0, 0 };
+	sigset_t set;
+
+	if (t->sid == t->pid)
+		setsid();
+	else if (t->pgid == t->pid)
+		setpgid(0, 0);
+	if (WIFSIGNALED(t->exit_status)) {
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(WTERMSIG(t->exit_status), SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, WTERMSIG(t->exit_status));
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		syscall(SYS_kill, syscall(SYS_getpid), WTERMSIG(t->exit_status));
+	}
+	_exit(WEXITSTATUS(t->exit_status));
+}
+
 static void __attribute__((noreturn)) child_main(struct rst_ctx *c)
 {
 	char go;
 
+	if (c->t.zombie)
+		become_zombie(&c->t);
 	child_err_fd = c->err_fd;
 	ckpt_log_set_fn(child_log);
 	if (read(c->go[0], &go, 1) != 1)
@@ -583,6 +618,8 @@ static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct c
 			base = MAX(base, c->t.fds[j].fd + 1);
 	}
 	for (i = 0; i < tr->n; i++) {
+		if (tr->c[i].t.zombie)
+			continue;
 		err = open_helpers(&tr->c[i], dirfd, base);
 		if (err)
 			return err;
@@ -641,12 +678,15 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 	/* ckpt creates the root; each task creates its children before it stops. */
 	err = create_task(&tr.c[0], &root);
 	for (i = 0; !err && i < tr.n; i++)
-		err = start_task(&tr.c[i]);
+		if (!tr.c[i].t.zombie)
+			err = start_task(&tr.c[i]);
 	for (i = 0; !err && i < tr.n; i++)
-		err = ckpt_restorer_run(tr.c[i].t.pid, &tr.c[i].t, &tr.c[i].fds);
+		if (!tr.c[i].t.zombie)
+			err = ckpt_restorer_run(tr.c[i].t.pid, &tr.c[i].t, &tr.c[i].fds);
 	/* All are rebuilt: let them go, children first. */
 	for (i = tr.n; !err && i-- > 0;)
-		err = ckpt_restorer_release(tr.c[i].t.pid, &tr.c[i].t);
+		if (!tr.c[i].t.zombie)
+			err = ckpt_restorer_release(tr.c[i].t.pid, &tr.c[i].t);
 	if (err) {
 		/* Nothing half-restored stays behind. */
 		if (root && !tr.c[0].created)

@@ -289,6 +289,15 @@ static void show_task(struct ckpt_pr *p, const struct ckpt_task *t)
 {
 	int i;
 
+	if (t->zombie) {
+		ckpt_pr_obj_open(p, NULL);
+		ckpt_pr_i64(p, "pid", t->pid);
+		ckpt_pr_i64(p, "ppid", t->ppid);
+		ckpt_pr_bool(p, "zombie", true);
+		ckpt_pr_hex(p, "exit_status", t->exit_status);
+		ckpt_pr_obj_close(p);
+		return;
+	}
 	ckpt_pr_obj_open(p, NULL);
 	ckpt_pr_i64(p, "pid", t->pid);
 	ckpt_pr_i64(p, "ppid", t->ppid);
@@ -342,12 +351,14 @@ static void show_tree_line(struct ckpt_pr *p, const struct ckpt_task *t, size_t 
 		ckpt_pr_i64(p, "pgid", t[i].pgid);
 		ckpt_pr_i64(p, "sid", t[i].sid);
 		ckpt_pr_u64(p, "threads", t[i].n_threads);
+		ckpt_pr_bool(p, "zombie", t[i].zombie);
 		ckpt_pr_str(p, "comm", t[i].comm);
 		ckpt_pr_obj_close(p);
 		return;
 	}
 	snprintf(line, sizeof(line), "%*s%s(%d) pgid %d sid %d%s", (int)(2 * depth), "", t[i].comm,
-		 t[i].pid, t[i].pgid, t[i].sid, t[i].n_threads > 1 ? " +threads" : "");
+		 t[i].pid, t[i].pgid, t[i].sid,
+		 t[i].zombie ? " <zombie>" : t[i].n_threads > 1 ? " +threads" : "");
 	ckpt_pr_str(p, NULL, line);
 	(void)n;
 }

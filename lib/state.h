@@ -209,6 +209,8 @@ struct ckpt_thread {
 struct ckpt_task {
 	pid_t pid, ppid, pgid, sid;
 	bool stopped; /* in a group stop (SIGSTOP) at dump time: stays stopped */
+	bool zombie;  /* exited, not reaped: only ids and exit_status are kept */
+	int32_t exit_status; /* wait status of a zombie */
 	char comm[CKPT_COMM_LEN];
 	uint32_t umask;
 	uint32_t personality;
