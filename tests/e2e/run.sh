@@ -271,6 +271,18 @@ if wait_for "^READY" 10 && PID=$(awk '$1 == "READY" {print $2}' "$LOG") && PIDS+
 	alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
 else bad "${ERR:-} ${why:-}"; fi
 
+# A stopped grandchild stays stopped through dump and restore; the rest runs.
+new_test tree_stopped_child
+if start tree; then
+	a1=$(awk '$1 == "MEMBER" && $2 == "A1" {print $3}' "$LOG")
+	PIDS+=($(awk '$1 == "MEMBER" {print $3}' "$LOG"))
+	kill -STOP "$a1"; sleep 0.1
+	if ! why=$(dump_restore); then bad "$why"
+	elif [ "$(state "$a1")" != T ]; then bad "A1 is not stopped after restore ($(state "$a1"))"
+	elif ! kill -CONT "$a1" || ! why=$(verify); then bad "$why"
+	else ok; fi
+else bad "$WHY"; fi
+
 # One unsupported fd anywhere in the tree: the dump fails and every member runs on.
 new_test err_tree_unsupported_fd
 if start tree socket; then
