@@ -271,6 +271,9 @@ if wait_for "^READY" 10 && PID=$(awk '$1 == "READY" {print $2}' "$LOG") && PIDS+
 	alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
 else bad "${ERR:-} ${why:-}"; fi
 
+# A numbered stream through a 3-level pipe chain, both pipes full at the dump.
+new_test pipe_chain_stream; cycle pipechain
+
 # A stopped grandchild stays stopped through dump and restore; the rest runs.
 new_test tree_stopped_child
 if start tree; then
