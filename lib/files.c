@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -88,6 +89,10 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		f->kind = CKPT_FD_EVENTFD; /* counter read from fdinfo by the caller */
 		return 0;
 	}
+	if (!strncmp(link, "/memfd:", 7) && S_ISREG(st->st_mode)) {
+		f->kind = CKPT_FD_MEMFD; /* contents and seals read by the caller */
+		return 0;
+	}
 	if (!strncmp(link, "anon_inode:", 11) || !strncmp(link, "/memfd:", 7))
 		goto unsupported;
 	switch (st->st_mode & S_IFMT) {
@@ -136,6 +141,41 @@ unsupported:
 	return -EOPNOTSUPP;
 }
 
+#define MEMFD_MAX (32u << 20) /* kept inside one image record */
+
+/* A memfd's bytes and seals, through a new open of it (the task's offset is untouched). */
+static int read_memfd(pid_t pid, int procfd, struct ckpt_fd *f)
+{
+	char path[32];
+	ssize_t n;
+	int fd, seals, err = 0;
+
+	if (f->file.size > MEMFD_MAX) {
+		pr_err("pid %d fd %d: memfd of %" PRIu64 " bytes; more than %u MiB is not supported yet",
+		       pid, f->fd, f->file.size, MEMFD_MAX >> 20);
+		return -EOPNOTSUPP;
+	}
+	snprintf(path, sizeof(path), "fd/%d", f->fd);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("pid %d fd %d: cannot open its memfd: %s", pid, f->fd, strerror(-err));
+		return err;
+	}
+	seals = fcntl(fd, F_GET_SEALS);
+	f->seals = seals > 0 ? seals : 0;
+	f->data = malloc(MAX(f->file.size, 1));
+	n = f->data ? ckpt_pread_all(fd, f->data, f->file.size, 0) : -ENOMEM;
+	if (n < 0 || (uint64_t)n != f->file.size) {
+		err = n < 0 ? (int)n : -EIO;
+		pr_err("pid %d fd %d: cannot read its memfd: %s", pid, f->fd, strerror(-err));
+	} else {
+		f->data_len = n;
+	}
+	close(fd);
+	return err;
+}
+
 static int fd_cmp(const void *a, const void *b)
 {
 	return ((const struct ckpt_fd *)a)->fd - ((const struct ckpt_fd *)b)->fd;
@@ -166,6 +206,8 @@ static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckp
 	f->fd_flags = (f->flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
 	f->flags &= ~O_CLOEXEC;
 	err = ckpt_fd_classify(pid, f, link, &st, shell_job);
+	if (!err && f->kind == CKPT_FD_MEMFD)
+		err = read_memfd(pid, procfd, f);
 	if (!err && f->kind == CKPT_FD_EVENTFD) {
 		const char *c = strstr(info, "eventfd-count:"), *sem = strstr(info, "eventfd-semaphore:");
 
@@ -288,6 +330,29 @@ static int pipe_end(const struct ckpt_fd *f, const struct ckpt_pipe_fds *pipes, 
 	return fd;
 }
 
+/* A memfd again: same name, bytes, offset and seals. */
+static int make_memfd(const struct ckpt_fd *f)
+{
+	char name[256];
+	const char *n = f->path && !strncmp(f->path, "/memfd:", 7) ? f->path + 7 : "ckpt";
+	size_t len = strcspn(n, " ");
+	int fd;
+
+	snprintf(name, sizeof(name), "%.*s", (int)MIN(len, 249), n);
+	fd = memfd_create(name, MFD_CLOEXEC | (f->seals ? MFD_ALLOW_SEALING : 0));
+	if (fd < 0)
+		return -1;
+	if ((f->data_len && ckpt_write_all(fd, f->data, f->data_len)) ||
+	    lseek(fd, f->pos, SEEK_SET) < 0 ||
+	    (f->seals && fcntl(fd, F_ADD_SEALS, f->seals & ~F_SEAL_SEAL) < 0) ||
+	    ((f->seals & F_SEAL_SEAL) && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)) {
+		close(fd);
+		errno = EIO;
+		return -1;
+	}
+	return fd;
+}
+
 static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_fds *pipes,
 		    size_t n_pipes)
 {
@@ -322,6 +387,9 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		break;
 	case CKPT_FD_PIPE:
 		fd = pipe_end(f, pipes, n_pipes);
+		break;
+	case CKPT_FD_MEMFD:
+		fd = make_memfd(f);
 		break;
 	case CKPT_FD_EVENTFD:
 		fd = eventfd(0, (flags & O_NONBLOCK ? EFD_NONBLOCK : 0) |

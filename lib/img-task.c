@@ -463,6 +463,12 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		e.dup_of = f->dup_of;
 		e.has_parent_fd = true;
 		e.parent_fd = f->parent_fd;
+		if (f->kind == CKPT_FD_MEMFD) {
+			e.has_data = e.has_seals = true;
+			e.data.data = f->data;
+			e.data.len = f->data_len;
+			e.seals = f->seals;
+		}
 		e.has_eventfd_count = e.has_eventfd_semaphore = f->kind == CKPT_FD_EVENTFD;
 		e.eventfd_count = f->eventfd_count;
 		e.eventfd_semaphore = f->eventfd_semaphore;
@@ -875,7 +881,7 @@ static int read_files(int dirfd, pid_t pid, struct ckpt_task *t)
 		err = ckpt_img_r_msg(&r, &fd_entry__descriptor, (ProtobufCMessage **)&e);
 		if (err || !e)
 			break;
-		if (e->fd < 0 || e->fd >= MAX_FD || (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_PIPE ||
+		if (e->fd < 0 || e->fd >= MAX_FD || (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_MEMFD ||
 		    (t->n_fds && e->fd <= t->fds[t->n_fds - 1].fd)) {
 			err = BAD(name, "%s: fd entry %zu: fd %d is invalid, duplicate or out of order",
 				  name, t->n_fds, e->fd);
@@ -902,6 +908,17 @@ static int read_files(int dirfd, pid_t pid, struct ckpt_task *t)
 			break;
 		}
 		f->eventfd_count = e->eventfd_count;
+		f->seals = e->seals;
+		if (e->data.len) {
+			f->data = malloc(e->data.len);
+			if (!f->data) {
+				err = -ENOMEM;
+				fd_entry__free_unpacked(e, NULL);
+				break;
+			}
+			memcpy(f->data, e->data.data, e->data.len);
+			f->data_len = e->data.len;
+		}
 		f->eventfd_semaphore = e->eventfd_semaphore;
 		if (f->dup_of >= f->fd || (f->dup_of >= 0 && !fd_present(t, f->dup_of))) {
 			err = BAD(name, "%s: fd %d shares an fd that is not before it", name, f->fd);

@@ -21,6 +21,7 @@ static const char *const vma_kinds[] = {
 static const char *const fd_kinds[] = {
 	[CKPT_FD_REG] = "regular", [CKPT_FD_DEVNULL] = "devnull", [CKPT_FD_TTY] = "tty",
 	[CKPT_FD_MEMDEV] = "memdev", [CKPT_FD_EVENTFD] = "eventfd", [CKPT_FD_PIPE] = "pipe",
+	[CKPT_FD_MEMFD] = "memfd",
 };
 
 static void show_creds(struct ckpt_pr *p, const struct ckpt_creds *c)
@@ -275,6 +276,10 @@ static void show_fds(struct ckpt_pr *p, const struct ckpt_task *t)
 		ckpt_pr_u64(p, "fd_flags", f->fd_flags);
 		ckpt_pr_u64(p, "pos", f->pos);
 		ckpt_pr_i64(p, "dup_of", f->dup_of);
+		if (f->kind == CKPT_FD_MEMFD) {
+			ckpt_pr_u64(p, "memfd_bytes", f->data_len);
+			ckpt_pr_hex(p, "seals", f->seals);
+		}
 		if (f->kind == CKPT_FD_EVENTFD) {
 			ckpt_pr_u64(p, "eventfd_count", f->eventfd_count);
 			ckpt_pr_bool(p, "eventfd_semaphore", f->eventfd_semaphore);

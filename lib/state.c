@@ -32,8 +32,10 @@ void ckpt_task_free(struct ckpt_task *t)
 		free(t->threads[i].pending.info);
 	}
 	free(t->threads);
-	for (i = 0; i < t->n_fds; i++)
+	for (i = 0; i < t->n_fds; i++) {
 		free(t->fds[i].path);
+		free(t->fds[i].data);
+	}
 	free(t->fds);
 	free(t->shared_pending.info);
 	free(t->timers);

@@ -110,6 +110,7 @@ enum ckpt_fd_kind {
 	CKPT_FD_MEMDEV,  /* /dev/zero, /dev/full, /dev/random, /dev/urandom (by rdev) */
 	CKPT_FD_EVENTFD, /* eventfd(2): counter and semaphore mode */
 	CKPT_FD_PIPE,    /* an end of a pipe of the tree: file.ino names the pipe */
+	CKPT_FD_MEMFD,   /* memfd_create(2): name in path, contents in data, seals */
 };
 
 /* A pipe of the tree, with the bytes that were in it. */
@@ -139,6 +140,9 @@ struct ckpt_fd {
 	int32_t parent_fd; /* inherited: the parent's fd of the same description, or -1 */
 	uint64_t eventfd_count;
 	bool eventfd_semaphore;
+	uint8_t *data; /* memfd contents */
+	size_t data_len;
+	uint32_t seals;
 };
 
 /* ---- signals, credentials, registers --------------------------------- */
