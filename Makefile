@@ -42,7 +42,7 @@ UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 .PHONY: all check unit e2e demo bench install deps clean man-check
 # Generated protobuf sources are kept (no "rm" after the summary line).
 .SECONDARY: $(PB_C) $(PB_H)
-all: $(CKPT) $(PROGS) $(UNITS) $(BUILD)/memhog
+all: $(CKPT) $(PROGS) $(UNITS) $(BUILD)/memhog $(BUILD)/treehog
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(dir $@)
@@ -99,8 +99,13 @@ $(BUILD)/memhog: bench/memhog.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-bench: $(CKPT) $(BUILD)/memhog
-	@CKPT=$(abspath $(CKPT)) MEMHOG=$(abspath $(BUILD)/memhog) bench/bench.sh
+$(BUILD)/treehog: bench/treehog.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -pthread -o $@ $<
+
+bench: $(CKPT) $(BUILD)/memhog $(BUILD)/treehog
+	@CKPT=$(abspath $(CKPT)) MEMHOG=$(abspath $(BUILD)/memhog) \
+		TREEHOG=$(abspath $(BUILD)/treehog) bench/bench.sh
 
 deps:
 	scripts/deps.sh

@@ -5,7 +5,8 @@
 set -u
 CKPT=${CKPT:?} MEMHOG=${MEMHOG:?}
 CRIU=${CRIU:-$(cd "$(dirname "$0")/../.." && pwd)/shared/reference/criu}
-SIZES=${BENCH_SIZES:-64 1024 4096}
+# A size in MiB, or "tree": 16 processes x 4 threads sharing 1 GiB (TREEHOG).
+SIZES=${BENCH_SIZES:-64 1024 4096 tree}
 REPS=${BENCH_REPS:-5}
 WORK=${BENCH_DIR:-/dev/shm/ckpt-bench.$$}
 
@@ -23,7 +24,11 @@ now() { date +%s%N; }
 start_hog() { # size -> pid
 	local log=$WORK/hog.log
 	: >"$log"
-	setsid "$MEMHOG" "$1" >"$log" 2>&1 </dev/null &
+	if [ "$1" = tree ]; then
+		setsid "${TREEHOG:?}" 16 4 1024 >"$log" 2>&1 </dev/null &
+	else
+		setsid "$MEMHOG" "$1" >"$log" 2>&1 </dev/null &
+	fi
 	local i
 	for i in $(seq 1 600); do
 		grep -q READY "$log" && break
@@ -54,19 +59,21 @@ run_one() {
 	rm -rf "$dir"
 	pid=$(start_hog "$size")
 	[ -n "$pid" ] || { echo fail; return; }
+	members=$(ps -o pid= -s "$pid")
 	if [ "$tool" = ckpt ]; then
 		t0=$(now)
 		out=$("$CKPT" dump "$pid" -D "$dir" --display-stats 2>&1) || { echo "$out" >&2; kill -9 "$pid"; echo fail; return; }
 		t1=$(now)
-		frozen=$(echo "$out" | awk -F'[: ]+' '/frozen_ms/ {printf "%d", $2 * 1000000}')
+		frozen=$(echo "$out" | awk -F'[: ]+' '/frozen_ms/ {printf "%.0f", $2 * 1000000}')
 	else
 		mkdir -p "$dir"
 		t0=$(now)
 		out=$("$CRIU" dump -t "$pid" -D "$dir" --display-stats 2>&1) || { echo "$out" | tail -3 >&2; kill -9 "$pid"; echo fail; return; }
 		t1=$(now)
-		frozen=$(echo "$out" | awk '/Frozen time/ {printf "%d", $3 * 1000}')
+		frozen=$(echo "$out" | awk '/Frozen time/ {printf "%.0f", $3 * 1000}')
 	fi
 	[ -n "$frozen" ] || { echo "no freeze time in: $out" >&2; echo fail; return; }
+	for p in $members; do wait_gone "$p"; done
 	wait_gone "$pid"
 	t1b=$(now)
 	if [ "$tool" = ckpt ]; then
@@ -76,19 +83,19 @@ run_one() {
 	fi
 	t2=$(now)
 	kill -0 "$pid" 2>/dev/null || { echo fail; return; }
-	kill -9 "$pid"
-	wait_gone "$pid"
+	kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid"
+	for p in $members; do wait_gone "$p"; done
 	rm -rf "$dir"
 	echo "$((t1 - t0)) ${frozen%.*} $((t2 - t1b))"
 }
 
 min() { sort -n | head -1; }
 
-printf '%-6s %-5s %9s %9s %9s %8s %8s %9s %9s\n' size tool frozen_s dump_s restore_s dump_GBs rest_GBs dump/raw vs_criu
+printf '%-8s %-5s %9s %9s %9s %8s %8s %9s %9s\n' size tool frozen_s dump_s restore_s dump_GBs rest_GBs dump/raw vs_criu
 for size in $SIZES; do
 	declare -A best=()
 	for rep in $(seq 1 "$REPS"); do
-		r=$(raw_write "$size")
+		r=$(raw_write "$([ "$size" = tree ] && echo 1024 || echo "$size")")
 		best[raw]=$(printf '%s\n%s\n' "${best[raw]:-$r}" "$r" | min)
 		for tool in ckpt criu; do
 			[ "$tool" = criu ] && [ $have_criu = 0 ] && continue
@@ -103,12 +110,14 @@ for size in $SIZES; do
 	done
 	for tool in ckpt criu; do
 		[ -n "${best[$tool.dump]:-}" ] || continue
-		awk -v s="$size" -v t=$tool -v d="${best[$tool.dump]}" -v f="${best[$tool.frozen]}" \
+		mib=$size label=${size}M
+		[ "$size" = tree ] && mib=1024 label=tree16x4
+		awk -v s="$mib" -v label="$label" -v t=$tool -v d="${best[$tool.dump]}" -v f="${best[$tool.frozen]}" \
 		    -v r="${best[$tool.restore]}" -v raw="${best[raw]}" \
 		    -v cd="${best[criu.dump]:-0}" -v cr="${best[criu.restore]:-0}" 'BEGIN {
 			gb = s / 1024 * 1.073741824
 			vs = (t == "ckpt" && cd > 0) ? sprintf("%.2fx/%.2fx", cd / d, cr / r) : "-"
-			printf "%-6s %-5s %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %9s\n", s "M", t, f / 1e9, d / 1e9,
+			printf "%-8s %-5s %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %9s\n", label, t, f / 1e9, d / 1e9,
 				r / 1e9, gb / (d / 1e9), gb / (r / 1e9), (gb / (d / 1e9)) / (gb / (raw / 1e9)), vs
 		}'
 	done
