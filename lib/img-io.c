@@ -2,6 +2,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,12 @@ int ckpt_img_hdr_check(const uint8_t *hdr, size_t len, uint32_t magic, const cha
 		       CKPT_IMG_VERSION);
 		return -EPROTO;
 	}
-	if (get32(hdr + 8) || get32(hdr + 12)) {
+	if (get32(hdr + 8)) {
 		pr_err("%s: unknown header flags 0x%x", name, get32(hdr + 8));
+		return -EPROTO;
+	}
+	if (get32(hdr + 12)) {
+		pr_err("%s: reserved header word is 0x%x, not 0", name, get32(hdr + 12));
 		return -EPROTO;
 	}
 	return 0;
@@ -96,7 +101,7 @@ int ckpt_img_w_open(int dirfd, const char *name, uint32_t magic, struct ckpt_img
 	w->buf = malloc(w->cap);
 	if (!w->buf) {
 		close(w->fd);
-		return -ENOMEM;
+		return ckpt_img_oom(name);
 	}
 	ckpt_img_hdr(w->buf, magic);
 	w->len = CKPT_IMG_HDR_SIZE;
@@ -132,7 +137,7 @@ int ckpt_img_w_msg(struct ckpt_img_w *w, const ProtobufCMessage *m)
 			uint8_t *nb = realloc(w->buf, 8 + sz);
 
 			if (!nb)
-				return -ENOMEM;
+				return ckpt_img_oom(w->name);
 			w->buf = nb;
 			w->cap = 8 + sz;
 		}
@@ -184,6 +189,7 @@ int ckpt_img_r_open(int dirfd, const char *name, uint32_t magic, struct ckpt_img
 	}
 	if (fstat(fd, &st)) {
 		err = -errno;
+		pr_err("%s: %s", name, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -199,7 +205,7 @@ int ckpt_img_r_open(int dirfd, const char *name, uint32_t magic, struct ckpt_img
 	}
 	r->buf = malloc(st.st_size + 1);
 	if (!r->buf) {
-		err = -ENOMEM;
+		err = ckpt_img_oom(name);
 		goto fail;
 	}
 	n = ckpt_read_all(fd, r->buf, st.st_size);
@@ -268,6 +274,37 @@ void ckpt_img_r_close(struct ckpt_img_r *r)
 	r->buf = NULL;
 }
 
+int ckpt_img_read_one(int dirfd, const char *name, uint32_t magic,
+		      const ProtobufCMessageDescriptor *d, ProtobufCMessage **ret)
+{
+	ProtobufCMessage *m = NULL;
+	struct ckpt_img_r r;
+	int err;
+
+	err = ckpt_img_r_open(dirfd, name, magic, &r);
+	if (err)
+		return err;
+	err = ckpt_img_r_msg(&r, d, &m); /* the message owns copies of its data */
+	if (err)
+		goto out_close;
+	if (!m) {
+		pr_err("%s: holds no record", name);
+		err = -ENODATA;
+	} else if (r.pos != r.len) {
+		pr_err("%s: %zu unexpected bytes after the record, at offset %zu", name,
+		       r.len - r.pos, r.pos);
+		err = -EBADMSG;
+		protobuf_c_message_free_unpacked(m, NULL);
+	} else {
+		*ret = m;
+	}
+out_close:
+	ckpt_img_r_close(&r);
+	return err;
+}
+
+/* ---- raw pages file ------------------------------------------------------ */
+
 int ckpt_img_pages_hdr_write(int fd)
 {
 	uint8_t hdr[CKPT_PAGES_HDR_SIZE] = { 0 };
@@ -282,12 +319,142 @@ int ckpt_img_pages_hdr_write(int fd)
 
 int ckpt_img_pages_hdr_check(int fd, const char *name)
 {
-	uint8_t hdr[CKPT_IMG_HDR_SIZE];
+	uint8_t hdr[CKPT_PAGES_HDR_SIZE];
 	ssize_t n = ckpt_pread_all(fd, hdr, sizeof(hdr), 0);
+	size_t i;
+	int err;
 
 	if (n < 0) {
 		pr_err("%s: read: %s", name, strerror((int)-n));
 		return n;
 	}
-	return ckpt_img_hdr_check(hdr, n, CKPT_MAGIC_PAGES, name);
+	err = ckpt_img_hdr_check(hdr, n, CKPT_MAGIC_PAGES, name);
+	if (err)
+		return err;
+	if (n < CKPT_PAGES_HDR_SIZE) {
+		pr_err("%s: truncated header (%zd of %d bytes)", name, n, CKPT_PAGES_HDR_SIZE);
+		return -ENODATA;
+	}
+	for (i = CKPT_IMG_HDR_SIZE; i < sizeof(hdr); i++)
+		if (hdr[i]) {
+			pr_err("%s: header padding is not zero at offset %zu", name, i);
+			return -EBADMSG;
+		}
+	return 0;
+}
+
+/* ---- helpers for the converters ----------------------------------------- */
+
+int ckpt_img_bad(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pr_err("%s", msg);
+	return -EBADMSG;
+}
+
+int ckpt_img_oom(const char *name)
+{
+	pr_err("%s: out of memory", name);
+	return -ENOMEM;
+}
+
+void ckpt_img_str_out(const char *s, protobuf_c_boolean *ret_has, ProtobufCBinaryData *ret)
+{
+	*ret_has = s != NULL;
+	ret->data = (uint8_t *)s;
+	ret->len = s ? strlen(s) : 0;
+}
+
+/* Text fields are bytes on the wire: check what a C string cannot hold. */
+static int str_check(protobuf_c_boolean has, const ProtobufCBinaryData *b, size_t max,
+		     const char *name, const char *what, bool need)
+{
+	if (!has)
+		return need ? ckpt_img_bad("%s: no %s", name, what) : 0;
+	if (b->len >= max)
+		return ckpt_img_bad("%s: %s of %zu bytes is too long", name, what, b->len);
+	if (b->len && memchr(b->data, 0, b->len))
+		return ckpt_img_bad("%s: %s holds a NUL byte", name, what);
+	return 0;
+}
+
+int ckpt_img_str_in(char **ret, protobuf_c_boolean has, const ProtobufCBinaryData *b,
+		    const char *name, const char *what, bool need)
+{
+	int err = str_check(has, b, CKPT_IMG_MAX_STR, name, what, need);
+	char *s;
+
+	if (err || !has)
+		return err;
+	s = malloc(b->len + 1);
+	if (!s)
+		return ckpt_img_oom(name);
+	if (b->len)
+		memcpy(s, b->data, b->len);
+	s[b->len] = 0;
+	*ret = s;
+	return 0;
+}
+
+int ckpt_img_comm_in(char *ret, protobuf_c_boolean has, const ProtobufCBinaryData *b,
+		     const char *name, const char *what)
+{
+	int err = str_check(has, b, CKPT_COMM_LEN, name, what, false);
+
+	if (err || !has)
+		return err;
+	if (b->len)
+		memcpy(ret, b->data, b->len);
+	ret[b->len] = 0;
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int ckpt_img_has_repeats(const int64_t *v, size_t n)
+{
+	int64_t *s = malloc(MAX(n, 1) * sizeof(*s));
+	size_t i;
+	int rep = 0;
+
+	if (!s)
+		return -ENOMEM;
+	if (n)
+		memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_i64);
+	for (i = 1; i < n && !rep; i++)
+		rep = s[i] == s[i - 1];
+	free(s);
+	return rep;
+}
+
+void ckpt_img_file_id_out(FileId *f, const struct ckpt_file_id *id)
+{
+	file_id__init(f);
+	f->has_dev = f->has_ino = f->has_size = f->has_mode = true;
+	f->dev = id->dev;
+	f->ino = id->ino;
+	f->size = id->size;
+	f->mode = id->mode;
+}
+
+void ckpt_img_file_id_in(struct ckpt_file_id *id, const FileId *f)
+{
+	memset(id, 0, sizeof(*id));
+	if (!f)
+		return;
+	id->dev = f->dev;
+	id->ino = f->ino;
+	id->size = f->size;
+	id->mode = f->mode;
 }
