@@ -250,6 +250,11 @@ int ckpt_ptrace_get_shared_pending(pid_t pid, struct ckpt_sigqueue *q)
 	return peek_siginfo(pid, true, q);
 }
 
+int ckpt_ptrace_get_thread_pending(pid_t tid, struct ckpt_sigqueue *q)
+{
+	return peek_siginfo(tid, false, q);
+}
+
 void ckpt_regs_fixup_restart(struct user_regs_struct *r, bool same_task)
 {
 	if ((long)r->orig_rax < 0)

@@ -28,6 +28,7 @@ int ckpt_ptrace_wait(pid_t pid, int *ret_status);
 
 int ckpt_ptrace_get_thread(pid_t tid, struct ckpt_thread *th);
 int ckpt_ptrace_get_shared_pending(pid_t pid, struct ckpt_sigqueue *q);
+int ckpt_ptrace_get_thread_pending(pid_t tid, struct ckpt_sigqueue *q);
 /* Registers (after restart fix-up), xstate and the blocked mask. */
 int ckpt_ptrace_set_thread(pid_t tid, const struct ckpt_thread *th, bool same_task);
 

@@ -221,13 +221,22 @@ static int src_task(struct ckpt_source *src, struct ckpt_task *t)
 		err = ckpt_readlink(src->procfd, "root", &t->root);
 	if (err)
 		goto fail;
-	err = ckpt_ptrace_get_shared_pending(src->pid, &t->shared_pending);
-	if (err)
-		goto fail;
 	err = parasite_collect(src, t, &brk);
 	if (err)
 		return err;
 	t->mm.brk = brk;
+	/*
+	 * Pending signals after the timers: a timer that fired in between
+	 * shows as disarmed, and its signal must then be in the queue.
+	 */
+	err = ckpt_ptrace_get_shared_pending(src->pid, &t->shared_pending);
+	for (i = 0; !err && (size_t)i < t->n_threads; i++) {
+		free(t->threads[i].pending.info);
+		memset(&t->threads[i].pending, 0, sizeof(t->threads[i].pending));
+		err = ckpt_ptrace_get_thread_pending(t->threads[i].tid, &t->threads[i].pending);
+	}
+	if (err)
+		goto fail;
 	return 0;
 fail:
 	pr_err("pid %d: cannot read its state: %s", src->pid, strerror(-err));

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# make check: unit tests, man page checks, end-to-end tests.  The last line
-# is the summary "N passed, N failed[, N skipped]".
+# make check: unit tests, the man page check (one test), end-to-end tests.
+# Usage: tests/check.sh BUILD_DIR.  The last line is the summary
+# "N passed, N failed[, N skipped]"; exits non-zero if anything failed.
 set -u
-BUILD=${1:?build dir}
-cd "$(dirname "$0")/.."
+BUILD=$(realpath "${1:?usage: tests/check.sh BUILD_DIR}") || exit 2
+cd "$(dirname "$0")/.." || exit 2
 pass=0 fail=0 skipped=0
-count() { # output of a runner -> add its summary line
+count() { # output of a runner -> add its summary line; none means it broke
 	local line
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
-	[ -n "$line" ] || { fail=$((fail + 1)); return; }
+	[ -n "$line" ] || { fail=$((fail + 1)); echo "FAIL $2: no summary line"; return; }
 	pass=$((pass + $(echo "$line" | awk '{print $1}')))
 	fail=$((fail + $(echo "$line" | awk '{print $3}')))
 	skipped=$((skipped + $(echo "$line" | awk '{print ($5 == "" ? 0 : $5)}')))
@@ -17,11 +18,26 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 echo "== unit tests"
-tests/run-unit.sh "$BUILD"/unit/test_* | tee "$out"; count "$out"
+mapfile -t units < <(find "$BUILD/unit" -maxdepth 1 -name 'test_*' -type f -perm -u+x 2>/dev/null | sort)
+if [ ${#units[@]} -gt 0 ]; then
+	tests/run-unit.sh "${units[@]}" | tee "$out"; count "$out" "unit tests"
+else
+	echo "FAIL unit tests: none built in $BUILD/unit"; fail=$((fail + 1))
+fi
+
 echo "== man pages"
-tests/man-check.sh "$BUILD/ckpt" | tee "$out"; count "$out"
+if [ -x tests/man-check.sh ]; then
+	if tests/man-check.sh "$BUILD/ckpt"; then
+		echo "ok man-check"; pass=$((pass + 1))
+	else
+		echo "FAIL man-check"; fail=$((fail + 1))
+	fi
+else
+	echo "skip man-check: tests/man-check.sh missing"; skipped=$((skipped + 1))
+fi
+
 echo "== end-to-end"
-CKPT=$BUILD/ckpt PROGS=$BUILD/tests tests/e2e/run.sh | tee "$out"; count "$out"
+CKPT=$BUILD/ckpt PROGS=$BUILD/tests tests/e2e/run.sh | tee "$out"; count "$out" "end-to-end tests"
 
 echo
 if [ $skipped -gt 0 ]; then

@@ -1,33 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Demo program: a counter and a 1 MiB buffer whose checksum it keeps up to date. */
+/*
+ * Demo program: a counter and a 1 MiB buffer of PRNG words.  Each tick it
+ * checks the buffer against the checksum it keeps, then replaces one word
+ * and updates the checksum.  On SIGUSR1 it replays every tick from the seed:
+ * the buffer must be exactly what "counter" ticks produce.
+ */
 #include "progs.h"
 
-#define SIZE (1 << 20)
+#define WORDS ((1 << 20) / 8)
+#define SEED 42
+
+static uint64_t buf[WORDS], replay[WORDS];
+
+/* The buffer after n ticks, computed from scratch. */
+static void build(uint64_t *b, uint64_t n)
+{
+	uint64_t seed = SEED, i;
+
+	for (i = 0; i < WORDS; i++)
+		b[i] = xorshift(&seed);
+	for (i = 0; i < n; i++)
+		b[i % WORDS] = xorshift(&seed);
+}
 
 int main(void)
 {
-	static uint64_t buf[SIZE / 8];
-	uint64_t count = 0, seed = 42, sum;
-	size_t i;
+	uint64_t count = 0, seed = SEED, sum, i;
 
 	prog_init();
-	for (i = 0; i < SIZE / 8; i++)
+	for (i = 0; i < WORDS; i++)
 		buf[i] = xorshift(&seed);
-	sum = sum64(buf, SIZE);
+	sum = sum64(buf, sizeof(buf));
 	say("READY %d\n", getpid());
 	while (!verify_req) {
-		/* Change a word, update the checksum, and check it every tick. */
-		buf[count % (SIZE / 8)] = xorshift(&seed);
-		sum = sum64(buf, SIZE);
+		CHECK(sum64(buf, sizeof(buf)) == sum, "buffer checksum differs at tick %llu",
+		      (unsigned long long)count);
+		buf[count % WORDS] = xorshift(&seed);
+		sum = sum64(buf, sizeof(buf));
 		count++;
-		if (sum64(buf, SIZE) != sum)
-			finish(1, "checksum drifted");
 		heartbeat();
 		usleep(20000);
 	}
-	CHECK(sum64(buf, SIZE) == sum, "buffer checksum mismatch after %llu ticks",
+	CHECK(sum64(buf, sizeof(buf)) == sum, "buffer checksum mismatch after %llu ticks",
 	      (unsigned long long)count);
-	say("PASS counter=%llu checksum=%016llx\n", (unsigned long long)count,
-	    (unsigned long long)sum);
+	build(replay, count);
+	CHECK(!memcmp(buf, replay, sizeof(buf)), "buffer is not what %llu ticks make",
+	      (unsigned long long)count);
+	say("PASS counter=%llu checksum=%016llx\n", (unsigned long long)count, (unsigned long long)sum);
 	return 0;
 }

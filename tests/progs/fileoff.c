@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	CHECK(lseek(ro, 0, SEEK_CUR) == 4321, "ro offset %ld", (long)lseek(ro, 0, SEEK_CUR));
 	CHECK((fcntl(rw, F_GETFL) & O_ACCMODE) == O_RDWR, "rw access mode");
 	CHECK((fcntl(ro, F_GETFL) & O_ACCMODE) == O_RDONLY, "ro access mode");
-	CHECK(fcntl(ap, F_GETFL) & O_APPEND, "O_APPEND lost");
+	CHECK((fcntl(ap, F_GETFL) & (O_ACCMODE | O_APPEND)) == (O_WRONLY | O_APPEND), "O_APPEND fd flags");
 	CHECK(fcntl(cl, F_GETFD) & FD_CLOEXEC, "FD_CLOEXEC lost");
 	CHECK(!(fcntl(rw, F_GETFD) & FD_CLOEXEC), "FD_CLOEXEC appeared");
 	CHECK(write(nul, "x", 1) == 1, "/dev/null not writable");

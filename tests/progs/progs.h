@@ -71,20 +71,7 @@ static inline void heartbeat(void)
 	}
 }
 
-static inline uint64_t fnv1a(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/* Fast checksum for large buffers: 64-bit words. */
+/* Fast checksum for large buffers, FNV-like over 64-bit words (len: a multiple of 8). */
 static inline uint64_t sum64(const void *p, size_t len)
 {
 	const uint64_t *w = p;

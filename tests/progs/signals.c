@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Process attributes: signal actions (handler, flags, mask, ignore), the
- * blocked mask, pending signals (standard and queued real-time with a
- * value), umask, rlimits, cwd, comm.  Usage: signals DIR
+ * blocked mask, pending signals (a standard one raised twice while
+ * blocked: delivered once; a real-time one queued twice with values:
+ * delivered twice, in order, with their values, sender and si_code),
+ * umask, rlimits, cwd, comm.  Usage: signals DIR (an existing directory)
  */
 #include <errno.h>
 #include <sys/prctl.h>
@@ -11,7 +13,8 @@
 
 #include "progs.h"
 
-static volatile sig_atomic_t got_usr2, got_rt, rt_value = -1, got_hup;
+static volatile sig_atomic_t got_usr2, got_rt, got_hup;
+static volatile int rt_value[4], rt_code[4], rt_pid[4];
 
 static void on_usr2(int s)
 {
@@ -23,8 +26,12 @@ static void on_rt(int s, siginfo_t *si, void *uc)
 {
 	(void)s;
 	(void)uc;
+	if (got_rt < 4) {
+		rt_value[got_rt] = si->si_value.sival_int;
+		rt_code[got_rt] = si->si_code;
+		rt_pid[got_rt] = si->si_pid;
+	}
 	got_rt++;
-	rt_value = si->si_value.sival_int;
 }
 
 static void on_hup(int s)
@@ -39,7 +46,7 @@ int main(int argc, char **argv)
 	struct rlimit rl, nofile = { 64, 128 }, core = { 0, 4096 };
 	sigset_t block, pend;
 	char cwd[512], comm[17];
-	union sigval v = { .sival_int = 4242 };
+	union sigval v1 = { .sival_int = 4242 }, v2 = { .sival_int = -77 };
 
 	if (argc < 2)
 		return 2;
@@ -64,7 +71,9 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	raise(SIGUSR2);
-	sigqueue(getpid(), SIGRTMIN + 3, v);
+	raise(SIGUSR2);
+	if (sigqueue(getpid(), SIGRTMIN + 3, v1) || sigqueue(getpid(), SIGRTMIN + 3, v2))
+		return 2;
 	umask(027);
 	setrlimit(RLIMIT_NOFILE, &nofile);
 	setrlimit(RLIMIT_CORE, &core);
@@ -99,7 +108,12 @@ int main(int argc, char **argv)
 	CHECK(got_usr2 == 0 && got_rt == 0, "a blocked signal was delivered");
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 	CHECK(got_usr2 == 1, "SIGUSR2 delivered %d times", (int)got_usr2);
-	CHECK(got_rt == 1 && rt_value == 4242, "real-time signal value %d", (int)rt_value);
+	CHECK(got_rt == 2, "queued real-time signal delivered %d times, want 2", (int)got_rt);
+	CHECK(rt_value[0] == 4242 && rt_value[1] == -77, "real-time signal values %d, %d, want 4242, -77",
+	      rt_value[0], rt_value[1]);
+	CHECK(rt_code[0] == SI_QUEUE && rt_code[1] == SI_QUEUE, "si_code %d, %d, want SI_QUEUE",
+	      rt_code[0], rt_code[1]);
+	CHECK(rt_pid[0] == getpid() && rt_pid[1] == getpid(), "si_pid %d, want %d", rt_pid[0], getpid());
 	raise(SIGHUP);
 	CHECK(got_hup == 1, "SIGHUP handler not run");
 	CHECK(umask(0) == 027, "umask differs");
@@ -111,6 +125,6 @@ int main(int argc, char **argv)
 	CHECK(getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, argv[1]), "cwd is %.200s", cwd);
 	prctl(PR_GET_NAME, comm, 0, 0, 0);
 	CHECK(!strcmp(comm, "sig-test"), "comm is %s", comm);
-	say("PASS actions, mask, pending, queued value, umask, rlimits, cwd, comm\n");
+	say("PASS actions, mask, pending and queued signals, umask, rlimits, cwd, comm\n");
 	return 0;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory of every kind: N MiB (argv[1], default 256) of random data with a
- * checksum, a 4 GiB sparse mapping with a few pages touched, a PROT_NONE
- * guard, an mprotect()ed read-only region, shared anonymous memory, a page
- * of zeros that was written (must come back as zeros) and the brk heap.
+ * Memory of every kind: N MiB (argv[1], default 256) of random data from a
+ * seeded PRNG with its checksum, a 4 GiB sparse mapping with a few pages
+ * touched at known offsets (the rest must stay unpopulated), a PROT_NONE
+ * guard page holding data, an mprotect()ed read-only region, shared
+ * anonymous memory, a page of zeros that was written (must come back as
+ * zeros) and the brk heap.  Usage: mem256 [MiB]
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -28,6 +30,23 @@ static int maps_has(void *addr, const char *perms)
 	snprintf(want, sizeof(want), "\n%lx-", (unsigned long)addr);
 	line = strstr(buf, want);
 	return line && !strncmp(strchr(line, ' ') + 1, perms, 4);
+}
+
+/* Resident pages in [addr, addr + len), by mincore() in 64 MiB steps. */
+static size_t resident(void *addr, size_t len)
+{
+	static unsigned char vec[16384];
+	size_t n = 0, off, i, step = sizeof(vec) * 4096;
+
+	for (off = 0; off < len; off += step) {
+		size_t l = len - off < step ? len - off : step;
+
+		if (mincore((char *)addr + off, l, vec))
+			return ~(size_t)0;
+		for (i = 0; i < (l + 4095) / 4096; i++)
+			n += vec[i] & 1;
+	}
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -76,6 +95,10 @@ int main(int argc, char **argv)
 		usleep(20000);
 	}
 	CHECK(sum64(big, size) == sum, "%zu MiB buffer checksum differs", size >> 20);
+	/* Before anything reads it: a restore must not populate the sparse region
+	 * (each touched page may have brought in a 2 MiB huge page). */
+	i = resident(sparse, 4 * GiB);
+	CHECK(i <= 4096, "%zu pages of the 4 GiB sparse mapping are resident", i);
 	for (i = 0; i < sizeof(sparse_off) / sizeof(sparse_off[0]); i++)
 		CHECK(sparse[sparse_off[i] / 8] == 0xabc0000 + i, "sparse page %zu lost", i);
 	CHECK(sparse[4096] == 0, "untouched sparse memory is not zero");
