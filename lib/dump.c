@@ -16,6 +16,7 @@
 
 #include "ckpt.h"
 #include "img.h"
+#include "files.h"
 #include "imgdir.h"
 #include "log.h"
 #include "mem.h"
@@ -327,8 +328,7 @@ static void find_inherited(struct dtree *tr)
 			for (k = 0; pd && f->dup_of < 0 && k < pd->task.n_fds; k++) {
 				const struct ckpt_fd *g = &pd->task.fds[k];
 
-				if (g->file.ino == f->file.ino && g->file.dev == f->file.dev &&
-				    syscall(SYS_kcmp, pd->src.pid, c->pid, 0 /* KCMP_FILE */, g->fd, f->fd) == 0) {
+				if (ckpt_fd_same_description(pd->src.pid, g, c->pid, f)) {
 					f->parent_fd = g->fd;
 					break;
 				}

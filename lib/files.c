@@ -230,6 +230,13 @@ fail:
 	return err;
 }
 
+bool ckpt_fd_same_description(pid_t a, const struct ckpt_fd *fa, pid_t b, const struct ckpt_fd *fb)
+{
+	/* The same file first: kcmp is a syscall. */
+	return fa->file.ino == fb->file.ino && fa->file.dev == fb->file.dev &&
+	       syscall(SYS_kcmp, a, b, 0 /* KCMP_FILE */, fa->fd, fb->fd) == 0;
+}
+
 /* fds that share one open file description (dup, fork) are restored with dup. */
 static void find_dups(pid_t pid, struct ckpt_task *t)
 {
@@ -243,8 +250,7 @@ static void find_dups(pid_t pid, struct ckpt_task *t)
 		for (j = 0; j < i; j++) {
 			const struct ckpt_fd *g = &t->fds[j];
 
-			if (g->dup_of < 0 && g->file.ino == f->file.ino && g->file.dev == f->file.dev &&
-			    syscall(SYS_kcmp, pid, pid, 0 /* KCMP_FILE */, g->fd, f->fd) == 0) {
+			if (g->dup_of < 0 && ckpt_fd_same_description(pid, g, pid, f)) {
 				f->dup_of = g->fd;
 				break;
 			}

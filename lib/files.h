@@ -14,6 +14,8 @@
  */
 int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struct stat *st,
 		     bool shell_job);
+/* Do fd fa of pid a and fd fb of pid b share one open file description? */
+bool ckpt_fd_same_description(pid_t a, const struct ckpt_fd *fa, pid_t b, const struct ckpt_fd *fb);
 /* The identity the image keeps of a file. */
 void ckpt_file_id_set(struct ckpt_file_id *id, const struct stat *st);
 /* Human-readable type of an fd from its link and mode ("pipe", "socket", "eventfd"). */
