@@ -138,29 +138,6 @@ static int seize(pid_t pid, int procfd)
 	return err;
 }
 
-static int write_pages(struct ckpt_source *src, struct ckpt_task *t, int dirfd)
-{
-	char name[64];
-	int fd, err;
-
-	snprintf(name, sizeof(name), "pages-%d.img", t->pid);
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		pr_err("%s: cannot create: %s", name, strerror(errno));
-		return err;
-	}
-	err = ckpt_img_pages_hdr_write(fd);
-	if (!err)
-		err = ckpt_mem_dump(src, &t->mm, fd);
-	if (!err && fdatasync(fd)) {
-		err = -errno;
-		pr_err("%s: %s", name, strerror(errno));
-	}
-	close(fd);
-	return err;
-}
-
 static int collect(struct ckpt_source *src, struct ckpt_task *t, const pid_t *tids, size_t n)
 {
 	size_t i;
@@ -558,7 +535,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		uint64_t t = now_ns(CLOCK_MONOTONIC);
 
 		if (!tr.t[i].task.zombie)
-			err = write_pages(&tr.t[i].src, &tr.t[i].task, dir.dirfd);
+			err = ckpt_mem_dump(&tr.t[i].src, &tr.t[i].task.mm, dir.dirfd);
 		t_mem += now_ns(CLOCK_MONOTONIC) - t;
 		if (!err)
 			err = ckpt_img_write_task(dir.dirfd, &tr.t[i].task);

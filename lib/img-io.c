@@ -305,19 +305,38 @@ out_close:
 
 /* ---- raw pages file ------------------------------------------------------ */
 
-int ckpt_img_pages_hdr_write(int fd)
+void ckpt_img_pages_name(char *buf, size_t size, pid_t pid, unsigned int part)
 {
-	uint8_t hdr[CKPT_PAGES_HDR_SIZE] = { 0 };
-	int err;
-
-	ckpt_img_hdr(hdr, CKPT_MAGIC_PAGES);
-	err = ckpt_write_all(fd, hdr, sizeof(hdr));
-	if (err)
-		pr_err("pages image: write: %s", strerror(-err));
-	return err;
+	if (part)
+		snprintf(buf, size, "pages-%d.%u.img", pid, part);
+	else
+		snprintf(buf, size, "pages-%d.img", pid);
 }
 
-int ckpt_img_pages_hdr_check(int fd, const char *name)
+int ckpt_img_pages_create(int dirfd, pid_t pid, unsigned int part)
+{
+	uint8_t hdr[CKPT_PAGES_HDR_SIZE] = { 0 };
+	char name[64];
+	int fd, err;
+
+	ckpt_img_pages_name(name, sizeof(name), pid, part);
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s: cannot create: %s", name, strerror(errno));
+		return err;
+	}
+	ckpt_img_hdr(hdr, CKPT_MAGIC_PAGES);
+	err = ckpt_write_all(fd, hdr, sizeof(hdr));
+	if (err) {
+		pr_err("%s: write: %s", name, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int pages_hdr_check(int fd, const char *name)
 {
 	uint8_t hdr[CKPT_PAGES_HDR_SIZE];
 	ssize_t n = ckpt_pread_all(fd, hdr, sizeof(hdr), 0);
@@ -341,6 +360,26 @@ int ckpt_img_pages_hdr_check(int fd, const char *name)
 			return -EBADMSG;
 		}
 	return 0;
+}
+
+int ckpt_img_pages_open(int dirfd, pid_t pid, unsigned int part)
+{
+	char name[64];
+	int fd, err;
+
+	ckpt_img_pages_name(name, sizeof(name), pid, part);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s: %s", name, strerror(errno));
+		return err;
+	}
+	err = pages_hdr_check(fd, name);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 /* ---- helpers for the converters ----------------------------------------- */

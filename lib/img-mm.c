@@ -228,6 +228,8 @@ int ckpt_img_write_pagemap(int dirfd, pid_t pid, const struct ckpt_mm *mm)
 		e.vaddr = mm->pagemap[i].vaddr;
 		e.nr_pages = mm->pagemap[i].nr_pages;
 		e.offset = mm->pagemap[i].offset;
+		e.has_part = mm->pagemap[i].part != 0;
+		e.part = mm->pagemap[i].part;
 		err = ckpt_img_w_msg(&w, &e.base);
 	}
 	if (err) {
@@ -245,11 +247,12 @@ static bool vma_holds_pages(const struct ckpt_vma *v)
 }
 
 /*
- * One run: aligned, after the previous one both in memory and in the pages
- * file, inside one VMA that holds pages.  *vi walks the sorted VMAs.
+ * One run: aligned, after the previous one in memory and after the previous
+ * one of its part in that pages file, inside one VMA that holds pages.
+ * *vi walks the sorted VMAs; part_end[] is where each part's last run ended.
  */
 static int pagemap_check(const struct ckpt_mm *mm, const PagemapEntry *e, size_t *vi,
-			 const char *name)
+			 uint64_t *part_end, const char *name)
 {
 	const struct ckpt_pagemap_entry *prev = mm->n_pagemap ? &mm->pagemap[mm->n_pagemap - 1] : NULL;
 	size_t i = mm->n_pagemap;
@@ -263,8 +266,11 @@ static int pagemap_check(const struct ckpt_mm *mm, const PagemapEntry *e, size_t
 		return ckpt_img_bad("%s: entry %zu (%" PRIx64 ", %" PRIu64 " pages at offset %" PRIu64
 				    ") is empty or unaligned", name, i, e->vaddr, e->nr_pages,
 				    e->offset);
-	if (prev && (e->vaddr < prev->vaddr + prev->nr_pages * PAGE_SIZE ||
-		     e->offset < prev->offset + prev->nr_pages * PAGE_SIZE))
+	if (e->part >= CKPT_MAX_PAGE_PARTS)
+		return ckpt_img_bad("%s: entry %zu is in pages part %u (at most %d parts)", name, i,
+				    e->part, CKPT_MAX_PAGE_PARTS);
+	if ((prev && e->vaddr < prev->vaddr + prev->nr_pages * PAGE_SIZE) ||
+	    e->offset < part_end[e->part])
 		return ckpt_img_bad("%s: entry %zu (%" PRIx64 " at offset %" PRIu64 ") overlaps or "
 				    "is out of order", name, i, e->vaddr, e->offset);
 	end = e->vaddr + e->nr_pages * PAGE_SIZE;
@@ -274,16 +280,19 @@ static int pagemap_check(const struct ckpt_mm *mm, const PagemapEntry *e, size_t
 	    end > mm->vmas[*vi].end || !vma_holds_pages(&mm->vmas[*vi]))
 		return ckpt_img_bad("%s: entry %zu (%" PRIx64 ", %" PRIu64 " pages) is not inside "
 				    "one VMA that holds pages", name, i, e->vaddr, e->nr_pages);
+	part_end[e->part] = e->offset + e->nr_pages * PAGE_SIZE;
 	return 0;
 }
 
 int ckpt_img_read_pagemap(int dirfd, pid_t pid, struct ckpt_mm *mm)
 {
+	uint64_t part_end[CKPT_MAX_PAGE_PARTS] = { 0 };
 	struct ckpt_img_r r;
 	size_t cap = 0, vi = 0;
 	char name[64];
 	int err;
 
+	mm->n_parts = 1;
 	snprintf(name, sizeof(name), "pagemap-%d.img", pid);
 	err = ckpt_img_r_open(dirfd, name, CKPT_MAGIC_PAGEMAP, &r);
 	if (err)
@@ -298,7 +307,7 @@ int ckpt_img_read_pagemap(int dirfd, pid_t pid, struct ckpt_mm *mm)
 		if (mm->n_pagemap == MAX_PAGEMAP)
 			err = ckpt_img_bad("%s: more than %u entries", name, MAX_PAGEMAP);
 		if (!err)
-			err = pagemap_check(mm, e, &vi, name);
+			err = pagemap_check(mm, e, &vi, part_end, name);
 		if (!err && ckpt_grow((void **)&mm->pagemap, &cap, mm->n_pagemap + 1, sizeof(*p)))
 			err = ckpt_img_oom(name);
 		if (!err) {
@@ -306,6 +315,8 @@ int ckpt_img_read_pagemap(int dirfd, pid_t pid, struct ckpt_mm *mm)
 			p->vaddr = e->vaddr;
 			p->nr_pages = e->nr_pages;
 			p->offset = e->offset;
+			p->part = e->part;
+			mm->n_parts = MAX(mm->n_parts, e->part + 1);
 			mm->nr_pages += e->nr_pages;
 		}
 		pagemap_entry__free_unpacked(e, NULL);

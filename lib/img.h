@@ -39,9 +39,17 @@ int ckpt_img_write_pipes(int dirfd, const struct ckpt_pipe *pipes, size_t n);
 int ckpt_img_read_pipes(int dirfd, struct ckpt_pipe **ret, size_t *ret_n);
 void ckpt_pipes_free(struct ckpt_pipe *pipes, size_t n);
 
-/* pages-PID.img header */
-int ckpt_img_pages_hdr_write(int fd);
-int ckpt_img_pages_hdr_check(int fd, const char *name);
+/*
+ * Raw pages files.  A task's pages may be split into parts written in
+ * parallel (one file each: i_rwsem serialises writers of one file):
+ * part 0 is pages-PID.img, part N pages-PID.N.img.
+ */
+#define CKPT_MAX_PAGE_PARTS 8
+void ckpt_img_pages_name(char *buf, size_t size, pid_t pid, unsigned int part);
+/* Create a part (O_EXCL) with its header written; returns the fd or -errno. */
+int ckpt_img_pages_create(int dirfd, pid_t pid, unsigned int part);
+/* Open a part for reading and check its header; returns the fd or -errno. */
+int ckpt_img_pages_open(int dirfd, pid_t pid, unsigned int part);
 
 /* Decode every image of a directory, as text or JSON (one print path). */
 int ckpt_show(int dirfd, const char *dirname, bool json, FILE *out);

@@ -17,10 +17,11 @@ bool ckpt_vma_is_special(const struct ckpt_vma *v);
 const struct ckpt_vma *ckpt_mm_find_vma(const struct ckpt_mm *mm, uint64_t start, uint64_t end);
 
 /*
- * Save the pages of every VMA of the frozen task into pages_fd (whose header
- * is already written) and fill mm->pagemap.  Anonymous pages that read as
- * zero are left out: a fresh anonymous page is zero anyway.
+ * Save the pages of every VMA of the frozen task into its pages files in
+ * dirfd (created here, one per copying thread) and fill mm->pagemap.
+ * Anonymous pages that read as zero are left out: a fresh anonymous page is
+ * zero anyway.
  */
-int ckpt_mem_dump(struct ckpt_source *src, struct ckpt_mm *mm, int pages_fd);
+int ckpt_mem_dump(struct ckpt_source *src, struct ckpt_mm *mm, int dirfd);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "img.h"
 #include "log.h"
 #include "mem.h"
 #include "pagefill.h"
@@ -17,10 +18,12 @@
 
 struct piece {
 	uint64_t vaddr, len, off;
+	unsigned int part;
 };
 
 struct filler {
-	int uffd, pages_fd;
+	int uffd;
+	const int *pages_fds; /* by part */
 	pid_t pid;
 	struct piece *pieces;
 	size_t n, next;
@@ -38,7 +41,7 @@ static int copy_piece(struct filler *f, const struct piece *p, uint8_t *buf)
 	uint64_t done = 0;
 	ssize_t n;
 
-	n = ckpt_pread_all(f->pages_fd, buf, p->len, p->off);
+	n = ckpt_pread_all(f->pages_fds[p->part], buf, p->len, p->off);
 	if (n < 0)
 		return n;
 	if ((uint64_t)n != p->len)
@@ -84,10 +87,14 @@ static void *worker(void *arg)
 			pthread_mutex_lock(&f->lock);
 			if (!f->err) {
 				f->err = err;
-				if (err == -ENODATA)
-					pr_err("pages-%d.img: truncated at offset %" PRIu64, f->pid,
+				if (err == -ENODATA) {
+					char name[64];
+
+					ckpt_img_pages_name(name, sizeof(name), f->pid,
+							    f->pieces[k].part);
+					pr_err("%s: truncated at offset %" PRIu64, name,
 					       f->pieces[k].off);
-				else
+				} else
 					pr_err("pid %d: cannot fill memory at %" PRIx64 ": %s", f->pid,
 					       f->pieces[k].vaddr, strerror(-err));
 			}
@@ -98,9 +105,9 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, int pages_fd, pid_t pid)
+int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, const int *pages_fds, pid_t pid)
 {
-	struct filler f = { .uffd = uffd, .pages_fd = pages_fd, .pid = pid,
+	struct filler f = { .uffd = uffd, .pages_fds = pages_fds, .pid = pid,
 			    .lock = PTHREAD_MUTEX_INITIALIZER };
 	pthread_t th[NR_WORKERS];
 	size_t i, cap = 0;
@@ -120,6 +127,7 @@ int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, int pages_fd, pid_t p
 			f.pieces[f.n].vaddr = e->vaddr + done;
 			f.pieces[f.n].len = MIN(CHUNK, len - done);
 			f.pieces[f.n].off = e->offset + done;
+			f.pieces[f.n].part = e->part;
 			f.n++;
 		}
 	}

@@ -16,6 +16,6 @@ bool ckpt_pagefill_uffd_ok(const struct ckpt_vma *v);
  * UFFDIO_COPY from two threads: each page is allocated and filled in one step,
  * never zeroed first.  Logs one error.
  */
-int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, int pages_fd, pid_t pid);
+int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, const int *pages_fds, pid_t pid);
 
 #endif

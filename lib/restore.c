@@ -113,21 +113,18 @@ static int open_checked(const char *what, const char *path, int flags,
 static int open_helpers(struct rst_ctx *c, int dirfd, int base)
 {
 	const struct ckpt_mm *mm = &c->t.mm;
-	char name[64], what[80];
+	char what[80];
 	size_t i, j;
 	int err;
 
 	c->fds.base = base;
-	snprintf(name, sizeof(name), "pages-%d.img", c->t.pid);
-	c->fds.pages = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (c->fds.pages < 0) {
-		err = -errno;
-		pr_err("%s: %s", name, strerror(errno));
-		return err;
+	for (; c->fds.n_pages < mm->n_parts; c->fds.n_pages++) {
+		int fd = ckpt_img_pages_open(dirfd, c->t.pid, c->fds.n_pages);
+
+		if (fd < 0)
+			return fd;
+		c->fds.pages[c->fds.n_pages] = fd;
 	}
-	err = ckpt_img_pages_hdr_check(c->fds.pages, name);
-	if (err)
-		return err;
 	err = open_checked("executable", mm->exe_path, O_RDONLY, &mm->exe, &c->fds.exe);
 	if (err)
 		return err;
@@ -174,10 +171,11 @@ static int open_helpers(struct rst_ctx *c, int dirfd, int base)
 		}
 	}
 	/* Above every fd of the image, so restoring those cannot clobber ours. */
-	if (move_up(&c->fds.pages, base) || move_up(&c->fds.exe, base) ||
-	    move_up(&c->tty_fd, base))
+	for (i = 0; i < c->fds.n_pages; i++)
+		if (move_up(&c->fds.pages[i], base))
+			goto fail_move;
+	if (move_up(&c->fds.exe, base) || move_up(&c->tty_fd, base))
 		goto fail_move;
-	c->fds.pages_local = c->fds.pages; /* the child's is a copy at the same number */
 	c->err_fd = fcntl(2, F_DUPFD_CLOEXEC, base);
 	if (pipe2(c->go, O_CLOEXEC) || move_up(&c->go[0], base) || move_up(&c->go[1], base))
 		goto fail_move;
@@ -214,8 +212,8 @@ static void close_helpers(struct rst_ctx *c)
 				close(c->fds.vma[i]);
 		}
 	free(c->fds.vma);
-	if (c->fds.pages >= 0)
-		close(c->fds.pages);
+	for (i = 0; i < c->fds.n_pages; i++)
+		close(c->fds.pages[i]);
 	if (c->fds.exe >= 0)
 		close(c->fds.exe);
 	if (c->tty_fd >= 0)
@@ -603,7 +601,7 @@ static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct c
 		struct rst_ctx *c = &tr->c[i];
 
 		*c = (struct rst_ctx){ .o = o, .tree = tr, .tty_fd = -1, .err_fd = -1,
-				       .go = { -1, -1 }, .fds = { .pages = -1, .exe = -1 } };
+				       .go = { -1, -1 }, .fds = { .exe = -1 } };
 		err = ckpt_img_read_task(dirfd, inv->pids[i], &c->t);
 		if (err)
 			return err;

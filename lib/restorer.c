@@ -368,8 +368,10 @@ static int map_vmas(struct rst *r)
 	return 0;
 }
 
-static int flush_iov(struct rst *r, struct iovec *iov, int n, uint64_t off, uint64_t bytes)
+static int flush_iov(struct rst *r, struct iovec *iov, int n, unsigned int part, uint64_t off,
+		     uint64_t bytes)
 {
+	char name[64];
 	long got;
 	int err;
 
@@ -380,12 +382,14 @@ static int flush_iov(struct rst *r, struct iovec *iov, int n, uint64_t off, uint
 		pr_err("pid %d: cannot write to the restorer area: %s", r->pid, strerror(-err));
 		return err;
 	}
-	err = inj(r, "reading pages", SYS_preadv, r->fds->pages, SCRATCH(r), n, off, 0, 0, &got);
+	err = inj(r, "reading pages", SYS_preadv, r->fds->pages[part], SCRATCH(r), n, off, 0, 0,
+		  &got);
 	if (err)
 		return err;
 	if ((uint64_t)got != bytes) {
-		pr_err("pages-%d.img: truncated (%ld of %" PRIu64 " bytes at offset %" PRIu64 ")",
-		       r->t->pid, got, bytes, off);
+		ckpt_img_pages_name(name, sizeof(name), r->t->pid, part);
+		pr_err("%s: truncated (%ld of %" PRIu64 " bytes at offset %" PRIu64 ")", name, got,
+		       bytes, off);
 		return -ENODATA;
 	}
 	return 0;
@@ -423,6 +427,7 @@ static int fill_pages(struct rst *r, bool skip_uffd)
 	const struct ckpt_mm *mm = &r->t->mm;
 	struct iovec iov[MAX_IOV];
 	uint64_t off = 0, bytes = 0;
+	unsigned int part = 0;
 	size_t i;
 	int n = 0, err;
 
@@ -438,13 +443,15 @@ static int fill_pages(struct rst *r, bool skip_uffd)
 		}
 		if (skip_uffd && ckpt_pagefill_uffd_ok(v))
 			continue;
-		if (n == MAX_IOV || (n && off + bytes != e->offset) || bytes + len > (1UL << 30)) {
-			err = flush_iov(r, iov, n, off, bytes);
+		if (n == MAX_IOV || (n && (part != e->part || off + bytes != e->offset)) ||
+		    bytes + len > (1UL << 30)) {
+			err = flush_iov(r, iov, n, part, off, bytes);
 			if (err)
 				return err;
 			n = 0;
 		}
 		if (!n) {
+			part = e->part;
 			off = e->offset;
 			bytes = 0;
 		}
@@ -452,7 +459,7 @@ static int fill_pages(struct rst *r, bool skip_uffd)
 		while (len > (1UL << 30)) {
 			iov[0].iov_base = (void *)(uintptr_t)e->vaddr;
 			iov[0].iov_len = 1UL << 30;
-			err = flush_iov(r, iov, 1, off, 1UL << 30);
+			err = flush_iov(r, iov, 1, part, off, 1UL << 30);
 			if (err)
 				return err;
 			off += 1UL << 30;
@@ -464,7 +471,7 @@ static int fill_pages(struct rst *r, bool skip_uffd)
 		n++;
 		bytes += len;
 	}
-	return flush_iov(r, iov, n, off, bytes);
+	return flush_iov(r, iov, n, part, off, bytes);
 }
 
 /* Hand the child's userfaultfd to us; registered on every VMA UFFDIO_COPY can fill. */
@@ -526,7 +533,7 @@ static int fill_memory(struct rst *r)
 		err = populate(r);
 		return err ?: fill_pages(r, false);
 	}
-	err = ckpt_pagefill_uffd(ufd, mm, r->fds->pages_local, r->t->pid);
+	err = ckpt_pagefill_uffd(ufd, mm, r->fds->pages, r->t->pid);
 	for (i = 0; i < mm->n_vmas; i++) {
 		struct uffdio_range rng = { mm->vmas[i].start, mm->vmas[i].end - mm->vmas[i].start };
 

@@ -6,12 +6,13 @@
 #ifndef CKPT_RESTORER_H
 #define CKPT_RESTORER_H
 
+#include "img.h"
 #include "state.h"
 
 /* fds the restored child holds for us, above every fd of the image. */
 struct ckpt_restore_fds {
-	int pages;    /* pages-PID.img, in the child */
-	int pages_local; /* pages-PID.img, ckpt's own fd */
+	int pages[CKPT_MAX_PAGE_PARTS]; /* pages files by part: same number in ckpt and child */
+	unsigned int n_pages;
 	int exe;      /* the executable, for PR_SET_MM_MAP */
 	int *vma;     /* per VMA: its backing file, or -1 */
 	int base;     /* first helper fd number; close_range(base, ~0) at the end */

@@ -241,12 +241,14 @@ static void show_pagemap(struct ckpt_pr *p, const struct ckpt_mm *mm)
 	ckpt_pr_u64f(p, "entries", "%" PRIu64 " entries", mm->n_pagemap);
 	ckpt_pr_u64f(p, "pages", ", %" PRIu64 " pages", mm->nr_pages);
 	ckpt_pr_u64f(p, "bytes", ", %" PRIu64 " bytes", mm->nr_pages * PAGE_SIZE);
+	ckpt_pr_u64f(p, "files", " in %" PRIu64 " pages file(s)", mm->n_parts);
 	ckpt_pr_arr_open(p, "runs");
 	for (i = 0; i < mm->n_pagemap && p->json; i++) {
 		ckpt_pr_obj_open(p, NULL);
 		ckpt_pr_hex(p, "vaddr", mm->pagemap[i].vaddr);
 		ckpt_pr_u64(p, "nr_pages", mm->pagemap[i].nr_pages);
 		ckpt_pr_u64(p, "offset", mm->pagemap[i].offset);
+		ckpt_pr_u64(p, "part", mm->pagemap[i].part);
 		ckpt_pr_obj_close(p);
 	}
 	ckpt_pr_arr_close(p);

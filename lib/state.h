@@ -74,14 +74,16 @@ struct ckpt_vma {
 };
 
 /*
- * A run of pages stored in the raw pages file: nr_pages pages starting at
- * vaddr are at byte offset `offset` (page aligned) of pages-N.img.
- * Entries are sorted by vaddr and by offset, and do not overlap.
+ * A run of pages stored in a raw pages file: nr_pages pages starting at
+ * vaddr are at byte offset `offset` (page aligned) of part `part` of the
+ * task's pages (pages-PID.img, pages-PID.1.img, ...).  Entries are sorted
+ * by vaddr, by offset within a part, and do not overlap.
  */
 struct ckpt_pagemap_entry {
 	uint64_t vaddr;
 	uint64_t nr_pages;
 	uint64_t offset;
+	uint32_t part;
 };
 
 struct ckpt_mm {
@@ -99,6 +101,7 @@ struct ckpt_mm {
 	struct ckpt_pagemap_entry *pagemap;
 	size_t n_pagemap;
 	uint64_t nr_pages; /* total pages stored */
+	unsigned int n_parts; /* pages files: 1 + the highest part in the page map */
 };
 
 /* ---- files ----------------------------------------------------------- */

@@ -378,7 +378,7 @@ else bad "$WHY"; fi
 
 damaged() { # NAME FILE ACTION: copy the good image, damage FILE, restore must fail cleanly
 	new_test "err_image_$1"
-	rm -rf "$D/img"; cp -a "$ROOT/good" "$D/img"
+	rm -rf "$D/img"; cp -a "${GOOD:-$ROOT/good}" "$D/img"
 	local f="$D/img/$2"
 	case $3 in
 	missing) rm -f "$f" ;;
@@ -410,6 +410,24 @@ if [ -n "${IPID:-}" ] && [ -f "$ROOT/good/inventory.img" ]; then
 	damaged flipped_core "core-$IPID.img" flip "core-$IPID.img"
 	damaged flipped_mm "mm-$IPID.img" flip "mm-$IPID.img"
 fi
+
+# A task with more than one chunk of memory has its pages in several files
+# (one per dump thread, when there are 2+ CPUs): each part is checked.
+new_test images_parts
+if [ "$(nproc)" -lt 2 ]; then skip "one CPU: a dump writes one pages file"
+elif start mem256 64; then
+	IPID=$PID
+	ck dump "$IPID" -D "$ROOT/good2" >/dev/null 2>&1 && gone "$IPID"
+	if [ -f "$ROOT/good2/pages-$IPID.1.img" ]; then ok
+	else bad "no second pages file: $(ls "$ROOT/good2" 2>&1 | tr '\n' ' ')"; fi
+	if [ -f "$ROOT/good2/pages-$IPID.1.img" ]; then
+		GOOD=$ROOT/good2
+		damaged missing_pages_part1 "pages-$IPID.1.img" missing "pages-$IPID.1.img"
+		damaged truncated_pages_part1 "pages-$IPID.1.img" truncate "pages-$IPID.1.img"
+		damaged version_pages_part1 "pages-$IPID.1.img" version "version 7"
+		unset GOOD
+	fi
+else bad "$WHY"; fi
 
 new_test err_pid_in_use
 if start counter; then

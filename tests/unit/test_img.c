@@ -226,11 +226,13 @@ static void make_mm(struct ckpt_mm *mm)
 	}
 	mm->n_pagemap = 4;
 	mm->pagemap = xcalloc(4, sizeof(*mm->pagemap));
-	mm->pagemap[0] = (struct ckpt_pagemap_entry){ 0x402000, 1, PG };
-	mm->pagemap[1] = (struct ckpt_pagemap_entry){ 0x600000, 3, 2 * PG };
-	mm->pagemap[2] = (struct ckpt_pagemap_entry){ 0x7f0000000000, 16, 6 * PG };
-	mm->pagemap[3] = (struct ckpt_pagemap_entry){ 0x7ffd00020000, 1, 22 * PG };
+	/* two parts: entry 2 is in pages-4242.1.img */
+	mm->pagemap[0] = (struct ckpt_pagemap_entry){ 0x402000, 1, PG, 0 };
+	mm->pagemap[1] = (struct ckpt_pagemap_entry){ 0x600000, 3, 2 * PG, 0 };
+	mm->pagemap[2] = (struct ckpt_pagemap_entry){ 0x7f0000000000, 16, PG, 1 };
+	mm->pagemap[3] = (struct ckpt_pagemap_entry){ 0x7ffd00020000, 1, 6 * PG, 0 };
 	mm->nr_pages = 21;
+	mm->n_parts = 2;
 }
 
 static void make_fds(struct ckpt_task *t)
@@ -355,8 +357,10 @@ static void assert_mm_eq(const struct ckpt_mm *a, const struct ckpt_mm *b)
 		EQ(&a->pagemap[i], &b->pagemap[i], vaddr);
 		EQ(&a->pagemap[i], &b->pagemap[i], nr_pages);
 		EQ(&a->pagemap[i], &b->pagemap[i], offset);
+		EQ(&a->pagemap[i], &b->pagemap[i], part);
 	}
 	EQ(a, b, nr_pages);
+	EQ(a, b, n_parts);
 }
 
 static void assert_fd_eq(const struct ckpt_fd *a, const struct ckpt_fd *b)
@@ -930,7 +934,9 @@ static void m_pm_spans(struct ckpt_task *t) { t->mm.pagemap[0].nr_pages = 3; }
 static void m_pm_unaligned(struct ckpt_task *t) { t->mm.pagemap[1].vaddr += 8; }
 static void m_pm_off_unaligned(struct ckpt_task *t) { t->mm.pagemap[1].offset += 100; }
 static void m_pm_off_header(struct ckpt_task *t) { t->mm.pagemap[0].offset = 0; }
-static void m_pm_off_order(struct ckpt_task *t) { t->mm.pagemap[2].offset = PG; }
+static void m_pm_off_order(struct ckpt_task *t) { t->mm.pagemap[3].offset = 4 * PG; }
+static void m_pm_part_overlap(struct ckpt_task *t) { t->mm.pagemap[2].part = 0; }
+static void m_pm_part_high(struct ckpt_task *t) { t->mm.pagemap[2].part = CKPT_MAX_PAGE_PARTS; }
 static void m_pm_unsorted(struct ckpt_task *t) { struct ckpt_pagemap_entry e = t->mm.pagemap[1]; t->mm.pagemap[1] = t->mm.pagemap[2]; t->mm.pagemap[2] = e; }
 static void m_pm_empty(struct ckpt_task *t) { t->mm.pagemap[1].nr_pages = 0; }
 static void m_pm_no_pages_vma(struct ckpt_task *t) { t->mm.pagemap[3].vaddr = 0x7f0000034000; }
@@ -1000,7 +1006,8 @@ static const struct {
 	{ "pagemap-4242.img", m_pm_off_header }, { "pagemap-4242.img", m_pm_off_order },
 	{ "pagemap-4242.img", m_pm_unsorted }, { "pagemap-4242.img", m_pm_empty },
 	{ "pagemap-4242.img", m_pm_no_pages_vma }, { "pagemap-4242.img", m_pm_shared_ref },
-	{ "pagemap-4242.img", m_pm_huge },
+	{ "pagemap-4242.img", m_pm_huge }, { "pagemap-4242.img", m_pm_part_overlap },
+	{ "pagemap-4242.img", m_pm_part_high },
 	{ "files-4242.img", m_fd_negative }, { "files-4242.img", m_fd_huge },
 	{ "files-4242.img", m_fd_repeated }, { "files-4242.img", m_fd_unsorted },
 	{ "files-4242.img", m_fd_kind }, { "files-4242.img", m_fd_kind_high },
@@ -1257,6 +1264,17 @@ static void test_pipes_repeated(void **state)
 
 /* ---- the pages file header ----------------------------------------------------------- */
 
+/* Open part 0 of pid 4242's pages as a restore does: 0 or its error. */
+static int check_pages(void)
+{
+	int fd = ckpt_img_pages_open(dfd, 4242, 0);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 static void test_pages_header(void **state)
 {
 	static const char name[] = "pages-4242.img";
@@ -1264,33 +1282,48 @@ static void test_pages_header(void **state)
 	int fd;
 
 	(void)state;
-	fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = ckpt_img_pages_create(dfd, 4242, 0);
 	assert_true(fd >= 0);
-	assert_int_equal(ckpt_img_pages_hdr_write(fd), 0);
 	assert_int_equal(lseek(fd, 0, SEEK_END), CKPT_PAGES_HDR_SIZE);
-	assert_int_equal(ckpt_img_pages_hdr_check(fd, name), 0);
+	close(fd);
+	fd = openat(dfd, name, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(check_pages(), 0);
 
 	unit_log_reset();
 	b = 9;
 	assert_int_equal(pwrite(fd, &b, 1, 4), 1); /* version 9 */
-	assert_int_equal(ckpt_img_pages_hdr_check(fd, name), -EPROTO);
+	assert_int_equal(check_pages(), -EPROTO);
 	b = 1;
 	assert_int_equal(pwrite(fd, &b, 1, 4), 1);
-	assert_int_equal(ckpt_img_pages_hdr_check(fd, name), 0);
+	assert_int_equal(check_pages(), 0);
 	assert_int_equal(pwrite(fd, &b, 1, 0), 1); /* magic */
-	assert_int_equal(ckpt_img_pages_hdr_check(fd, name), -EBADMSG);
+	assert_int_equal(check_pages(), -EBADMSG);
 	b = 'P';
 	assert_int_equal(pwrite(fd, &b, 1, 0), 1);
-	assert_int_equal(ckpt_img_pages_hdr_check(fd, name), 0);
+	assert_int_equal(check_pages(), 0);
 	assert_int_equal(pwrite(fd, &b, 1, 2000), 1); /* padding */
-	assert_int_equal(ckpt_img_pages_hdr_check(fd, name), -EBADMSG);
+	assert_int_equal(check_pages(), -EBADMSG);
 	assert_int_equal(ftruncate(fd, 100), 0);
-	assert_int_equal(ckpt_img_pages_hdr_check(fd, name), -ENODATA);
+	assert_int_equal(check_pages(), -ENODATA);
 	assert_int_equal(ftruncate(fd, 3), 0);
-	assert_int_equal(ckpt_img_pages_hdr_check(fd, name), -ENODATA);
+	assert_int_equal(check_pages(), -ENODATA);
 	assert_int_equal(unit_log_errors(), 5);
 	assert_non_null(strstr(unit_log.last_err, name));
 	close(fd);
+
+	/* part 1 has its own name; a missing part is named */
+	unit_log_reset();
+	assert_int_equal(ckpt_img_pages_open(dfd, 4242, 1), -ENOENT);
+	assert_non_null(strstr(unit_log.last_err, "pages-4242.1.img"));
+	fd = ckpt_img_pages_create(dfd, 4242, 1);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ckpt_img_pages_create(dfd, 4242, 1), -EEXIST);
+	fd = ckpt_img_pages_open(dfd, 4242, 1);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(unlinkat(dfd, "pages-4242.1.img", 0), 0);
 }
 
 static void test_crc(void **state)
@@ -1417,7 +1450,8 @@ static void test_show(void **state)
 	assert_non_null(strstr(out, "\"r15\":\"0x1000000000\""));
 	assert_non_null(strstr(out, "\"path\":\"/tmp/log \\\"quoted\\\"\\tfile\""));
 	assert_non_null(strstr(out, "\"path\":\"memfd:caf\xc3\xa9 \\u00ff\"")); /* bytes, not UTF-8 */
-	assert_non_null(strstr(out, "\"runs\":[{\"vaddr\":\"0x402000\",\"nr_pages\":1,\"offset\":4096}"));
+	assert_non_null(strstr(out, "\"files\":2,\"runs\":[{\"vaddr\":\"0x402000\",\"nr_pages\":1,\"offset\":4096,\"part\":0}"));
+	assert_non_null(strstr(out, "{\"vaddr\":\"0x7f0000000000\",\"nr_pages\":16,\"offset\":4096,\"part\":1}"));
 	free(out);
 
 	out = show(false, &err);
@@ -1426,7 +1460,7 @@ static void test_show(void **state)
 	assert_non_null(strstr(out, "regs: rip 0x1000001010 rsp 0x1000001313"));
 	assert_non_null(strstr(out, "000000600000-000000610000 rw- 00000000 anon         [heap]\n"));
 	assert_non_null(strstr(out, "1: regular /tmp/log \"quoted\"?file flags 02001 pos 77"));
-	assert_non_null(strstr(out, "pagemap: 4 entries, 21 pages, 86016 bytes\n"));
+	assert_non_null(strstr(out, "pagemap: 4 entries, 21 pages, 86016 bytes in 2 pages file(s)\n"));
 	assert_null(strstr(out, "\n        1: default")); /* default actions are left out */
 	free(out);
 
