@@ -349,6 +349,7 @@ static int link_shared_memory(struct dtree *tr)
  * Every pipe of the tree, with the bytes in it: read without taking them,
  * with tee(2) from a new reader opened through /proc/PID/fd.  A pipe whose
  * reading or writing end no task of the tree holds leads outside: refused.
+ * A named FIFO is recorded with its path; one end outside is fine there.
  */
 static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n)
 {
@@ -365,9 +366,9 @@ static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n
 			int fd, tp[2];
 			ssize_t got;
 
-			if (f->kind != CKPT_FD_PIPE)
+			if (f->kind != CKPT_FD_PIPE && f->kind != CKPT_FD_FIFO)
 				continue;
-			for (k = 0; k < n && p[k].ino != f->file.ino; k++)
+			for (k = 0; k < n && (p[k].ino != f->file.ino || p[k].dev != f->file.dev); k++)
 				;
 			if (k == n) {
 				err = ckpt_grow((void **)&p, &cap, n + 1, sizeof(*p));
@@ -377,7 +378,12 @@ static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n
 				if (err)
 					break;
 				memset(&p[n], 0, sizeof(p[n]));
+				p[n].dev = f->file.dev;
 				p[n].ino = f->file.ino;
+				if (f->kind == CKPT_FD_FIFO && !(p[n].path = strdup(f->path))) {
+					err = -ENOMEM;
+					break;
+				}
 				ends[n] = 0;
 				holder[n].pid = tr->t[i].src.pid;
 				holder[n].fd = f->fd;
@@ -385,8 +391,8 @@ static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n
 				fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 				if (fd < 0 || pipe2(tp, O_CLOEXEC | O_NONBLOCK)) {
 					err = -errno;
-					pr_err("pid %d fd %d: cannot read pipe:[%" PRIu64 "]: %s",
-					       tr->t[i].src.pid, f->fd, f->file.ino, strerror(-err));
+					pr_err("pid %d fd %d: cannot read %s: %s", tr->t[i].src.pid,
+					       f->fd, f->path, strerror(-err));
 					if (fd >= 0)
 						close(fd);
 					break;
@@ -407,8 +413,9 @@ static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n
 			}
 			ends[k] |= (f->flags & O_ACCMODE) == O_WRONLY ? 2 : 1;
 		}
+	/* A named FIFO can be opened by anyone: one end outside is fine. */
 	for (k = 0; !err && k < n; k++)
-		if (ends[k] != 3) {
+		if (ends[k] != 3 && !p[k].path) {
 			pr_err("pid %d fd %d: pipe:[%" PRIu64 "]: its %s end is held outside the process "
 			       "tree; not supported yet", holder[k].pid, holder[k].fd, p[k].ino,
 			       ends[k] & 1 ? "writing" : "reading");

@@ -108,9 +108,18 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		f->kind = CKPT_FD_REG;
 		return 0;
 	case S_IFIFO:
-		if (strncmp(link, "pipe:[", 6))
-			break; /* a named FIFO */
-		f->kind = CKPT_FD_PIPE; /* file.ino names the pipe */
+		if (!strncmp(link, "pipe:[", 6)) {
+			f->kind = CKPT_FD_PIPE; /* file.ino names the pipe */
+			return 0;
+		}
+		if (link[0] != '/')
+			break;
+		if (stat(link, &pst) || pst.st_dev != st->st_dev || pst.st_ino != st->st_ino) {
+			pr_err("pid %d fd %d: FIFO %s was deleted or replaced (not supported yet)",
+			       pid, f->fd, link);
+			return -EOPNOTSUPP;
+		}
+		f->kind = CKPT_FD_FIFO; /* its pipe is in pipes.img, by file.dev/ino */
 		return 0;
 	case S_IFCHR:
 		f->rdev = st->st_rdev;
@@ -322,8 +331,9 @@ static int pipe_end(const struct ckpt_fd *f, const struct ckpt_pipe_fds *pipes, 
 	size_t i;
 	int fd;
 
-	for (i = 0; i < n && pipes[i].ino != f->file.ino; i++)
-		;
+	for (i = 0; i < n; i++)
+		if (pipes[i].ino == f->file.ino && (!pipes[i].dev || pipes[i].dev == f->file.dev))
+			break;
 	if (i == n) {
 		errno = ENOENT; /* not in pipes.img: reported by the caller */
 		return -1;
@@ -392,6 +402,7 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		fd = open(memdev_path(f->rdev), flags);
 		break;
 	case CKPT_FD_PIPE:
+	case CKPT_FD_FIFO:
 		fd = pipe_end(f, pipes, n_pipes);
 		break;
 	case CKPT_FD_MEMFD:

@@ -164,8 +164,14 @@ int ckpt_img_write_pipes(int dirfd, const struct ckpt_pipe *pipes, size_t n)
 	for (i = 0; i < n && !err; i++) {
 		PipeEntry e = PIPE_ENTRY__INIT;
 
-		e.has_ino = e.has_size = e.has_data = true;
+		e.has_ino = e.has_size = e.has_data = e.has_dev = true;
+		e.dev = pipes[i].dev;
 		e.ino = pipes[i].ino;
+		if (pipes[i].path) {
+			e.has_path = true;
+			e.path.data = (uint8_t *)pipes[i].path;
+			e.path.len = strlen(pipes[i].path);
+		}
 		e.size = pipes[i].size;
 		e.data.data = pipes[i].data;
 		e.data.len = pipes[i].len;
@@ -182,42 +188,63 @@ void ckpt_pipes_free(struct ckpt_pipe *pipes, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(pipes[i].data);
+		free(pipes[i].path);
+	}
 	free(pipes);
 }
 
 static int pipe_from_pb(struct ckpt_pipe *p, const PipeEntry *e, size_t i)
 {
+	int err;
+
 	if (!e->has_ino || !e->has_size || e->size > MAX_PIPE_SIZE || e->data.len > e->size)
 		return ckpt_img_bad(PIPES ": pipe %zu: no inode, or %zu bytes in a capacity of %u "
 				    "(at most %u)", i, e->data.len, e->size, MAX_PIPE_SIZE);
+	err = ckpt_img_str_in(&p->path, e->has_path, &e->path, PIPES, "FIFO path", false);
+	if (err)
+		return err;
+	if (p->path && p->path[0] != '/')
+		return ckpt_img_bad(PIPES ": pipe %zu: FIFO path is not absolute", i);
 	p->data = malloc(MAX(e->data.len, 1));
 	if (!p->data)
 		return ckpt_img_oom(PIPES);
 	if (e->data.len)
 		memcpy(p->data, e->data.data, e->data.len);
 	p->len = e->data.len;
+	p->dev = e->dev;
 	p->ino = e->ino;
 	p->size = e->size;
 	return 0;
 }
 
-/* Every pipe once: its inode names it in the fd tables. */
+static int by_ino_dev(const void *a, const void *b)
+{
+	const struct ckpt_pipe *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->dev < y->dev ? -1 : x->dev > y->dev;
+}
+
+/*
+ * Every pipe once: (dev, ino) names it in the fd tables, and an entry with
+ * dev 0 (older images) matches its inode on any device.
+ */
 static int pipes_check(const struct ckpt_pipe *p, size_t n)
 {
-	int64_t *v = malloc(MAX(n, 1) * sizeof(*v));
+	struct ckpt_pipe *v = malloc(MAX(n, 1) * sizeof(*v));
+	bool rep = false;
 	size_t i;
-	int rep;
 
 	if (!v)
 		return ckpt_img_oom(PIPES);
-	for (i = 0; i < n; i++)
-		v[i] = (int64_t)p[i].ino;
-	rep = ckpt_img_has_repeats(v, n);
+	memcpy(v, p, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), by_ino_dev);
+	for (i = 1; i < n && !rep; i++)
+		rep = v[i].ino == v[i - 1].ino && (!v[i - 1].dev || v[i].dev == v[i - 1].dev);
 	free(v);
-	if (rep < 0)
-		return ckpt_img_oom(PIPES);
 	return rep ? ckpt_img_bad(PIPES ": a pipe is listed twice") : 0;
 }
 

@@ -595,7 +595,7 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	int err;
 
 	if (!e->has_fd || !e->has_kind || e->fd < 0 || e->fd >= MAX_FD ||
-	    (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_MEMFD || (n && e->fd <= fds[n - 1].fd))
+	    (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_FIFO || (n && e->fd <= fds[n - 1].fd))
 		return ckpt_img_bad("%s: fd entry %zu: fd %d (kind %d) is invalid, repeated or out "
 				    "of order", name, n, e->fd, (int)e->kind);
 	f->fd = e->fd;
@@ -616,10 +616,10 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	f->seals = e->seals;
 	ckpt_img_file_id_in(&f->file, e->file);
 	err = ckpt_img_str_in(&f->path, e->has_path, &e->path, name, "fd path",
-			      f->kind == CKPT_FD_REG);
+			      f->kind == CKPT_FD_REG || f->kind == CKPT_FD_FIFO);
 	if (err)
 		return err;
-	if (f->kind == CKPT_FD_REG && f->path[0] != '/')
+	if ((f->kind == CKPT_FD_REG || f->kind == CKPT_FD_FIFO) && f->path[0] != '/')
 		return ckpt_img_bad("%s: fd %d: path is not absolute", name, f->fd);
 	if (e->data.len) {
 		f->data = malloc(e->data.len);

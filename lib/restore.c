@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -541,6 +543,39 @@ static int write_pidfile(const char *path, pid_t pid)
  * The tree's pipes, made by ckpt before any task exists so that all inherit
  * them (above base), refilled with the bytes that were in flight.
  */
+/*
+ * Both ends of the named FIFO at path, without blocking: a third opener
+ * (read-write) keeps the pipe alive while they open.  *queued: bytes already
+ * in it, when something outside the tree kept it open since the dump.
+ */
+static int open_fifo(const char *path, int fds[2], int *queued)
+{
+	struct stat st;
+	int keep, err;
+
+	keep = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (keep < 0 || fstat(keep, &st) || !S_ISFIFO(st.st_mode)) {
+		err = keep < 0 ? -errno : -ENOTSUP;
+		pr_err("%s: cannot open the FIFO: %s", path,
+		       keep < 0 ? strerror(errno) : "not a FIFO any more");
+		if (keep >= 0)
+			close(keep);
+		return err;
+	}
+	fds[0] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fds[1] = fds[0] < 0 ? -1 : open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	err = fds[1] < 0 ? -errno : 0;
+	if (!err && ioctl(fds[0], FIONREAD, queued))
+		*queued = 0;
+	close(keep);
+	if (err) {
+		pr_err("%s: cannot open the FIFO: %s", path, strerror(-err));
+		if (fds[0] >= 0)
+			close(fds[0]);
+	}
+	return err;
+}
+
 static int make_pipes(int dirfd, struct rst_tree *tr, int base)
 {
 	struct ckpt_pipe *pipes;
@@ -557,12 +592,17 @@ static int make_pipes(int dirfd, struct rst_tree *tr, int base)
 	}
 	for (i = 0; i < n; i++) {
 		struct ckpt_pipe_fds *p = &tr->pipes[i];
-		int fds[2];
+		int fds[2], queued = 0;
 
-		if (pipe2(fds, O_CLOEXEC)) {
+		if (pipes[i].path) {
+			err = open_fifo(pipes[i].path, fds, &queued);
+			if (err)
+				goto out;
+		} else if (pipe2(fds, O_CLOEXEC)) {
 			err = errno_fail("pipe");
 			goto out;
 		}
+		p->dev = pipes[i].dev;
 		p->ino = pipes[i].ino;
 		p->rfd = fds[0];
 		p->wfd = fds[1];
@@ -574,7 +614,10 @@ static int make_pipes(int dirfd, struct rst_tree *tr, int base)
 		if (pipes[i].size > 4096)
 			fcntl(p->wfd, F_SETPIPE_SZ, pipes[i].size); /* best effort: the data must fit */
 		fcntl(p->wfd, F_SETFL, O_NONBLOCK);
-		if (pipes[i].len && ckpt_write_all(p->wfd, pipes[i].data, pipes[i].len)) {
+		if (queued)
+			pr_warn("%s: the FIFO kept %d bytes across the dump (held open outside the "
+				"tree): not adding the %zu saved ones", pipes[i].path, queued, pipes[i].len);
+		else if (pipes[i].len && ckpt_write_all(p->wfd, pipes[i].data, pipes[i].len)) {
 			pr_err("pipes.img: cannot put %zu bytes back into pipe:[%" PRIu64 "]", pipes[i].len,
 			       pipes[i].ino);
 			err = -ENOSPC;

@@ -25,7 +25,7 @@ static const char *const vma_kinds[] = {
 static const char *const fd_kinds[] = {
 	[CKPT_FD_REG] = "regular", [CKPT_FD_DEVNULL] = "devnull", [CKPT_FD_TTY] = "tty",
 	[CKPT_FD_MEMDEV] = "memdev", [CKPT_FD_EVENTFD] = "eventfd", [CKPT_FD_PIPE] = "pipe",
-	[CKPT_FD_MEMFD] = "memfd",
+	[CKPT_FD_MEMFD] = "memfd", [CKPT_FD_FIFO] = "fifo",
 };
 static const char *const itimer_names[] = { "real", "virtual", "prof" };
 
@@ -314,6 +314,18 @@ static void show_fd(struct ckpt_pr *p, const struct ckpt_fd *f)
 	ckpt_pr_line_close(p);
 }
 
+static void show_pipe(struct ckpt_pr *p, const struct ckpt_pipe *pp)
+{
+	ckpt_pr_line_open(p, NULL);
+	ckpt_pr_strf(p, "kind", "%s", pp->path ? "fifo" : "pipe");
+	ckpt_pr_strf(p, "path", pp->path ? " %s" : NULL, pp->path);
+	ckpt_pr_u64f(p, "ino", " inode %" PRIu64, pp->ino);
+	ckpt_pr_hexf(p, "dev", " dev 0x%" PRIx64, pp->dev);
+	ckpt_pr_u64f(p, "size", " capacity %" PRIu64, pp->size);
+	ckpt_pr_u64f(p, "bytes", ", %" PRIu64 " bytes in flight", pp->len);
+	ckpt_pr_line_close(p);
+}
+
 static void show_task(struct ckpt_pr *p, const struct ckpt_task *t)
 {
 	size_t i;
@@ -413,9 +425,10 @@ static void show_inventory(struct ckpt_pr *p, const struct ckpt_inventory *inv)
 int ckpt_show(int dirfd, const char *dirname, bool json, FILE *out)
 {
 	struct ckpt_inventory inv = { 0 };
+	struct ckpt_pipe *pipes = NULL;
 	struct ckpt_task *t;
 	struct ckpt_pr p;
-	size_t i, n = 0;
+	size_t i, n = 0, n_pipes = 0;
 	int err;
 
 	/* Read everything first: a damaged image prints one error and no half output. */
@@ -433,6 +446,9 @@ int ckpt_show(int dirfd, const char *dirname, bool json, FILE *out)
 		if (err)
 			goto out_free_tasks;
 	}
+	err = ckpt_img_read_pipes(dirfd, &pipes, &n_pipes);
+	if (err)
+		goto out_free_tasks;
 	ckpt_pr_init(&p, out, json);
 	ckpt_pr_obj_open(&p, json ? NULL : "image");
 	ckpt_pr_str(&p, "dir", dirname);
@@ -445,12 +461,17 @@ int ckpt_show(int dirfd, const char *dirname, bool json, FILE *out)
 	for (i = 0; i < n; i++)
 		show_task(&p, &t[i]);
 	ckpt_pr_arr_close(&p);
+	ckpt_pr_arr_open(&p, "pipes");
+	for (i = 0; i < n_pipes; i++)
+		show_pipe(&p, &pipes[i]);
+	ckpt_pr_arr_close(&p);
 	ckpt_pr_obj_close(&p);
 	ckpt_pr_end(&p);
 	if (ferror(out)) {
 		pr_err("%s: cannot write the output", dirname);
 		err = -EIO;
 	}
+	ckpt_pipes_free(pipes, n_pipes);
 out_free_tasks:
 	for (i = 0; i < n; i++)
 		ckpt_task_free(&t[i]);

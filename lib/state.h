@@ -114,11 +114,13 @@ enum ckpt_fd_kind {
 	CKPT_FD_EVENTFD, /* eventfd(2): counter and semaphore mode */
 	CKPT_FD_PIPE,    /* an end of a pipe of the tree: file.ino names the pipe */
 	CKPT_FD_MEMFD,   /* memfd_create(2): name in path, contents in data, seals */
+	CKPT_FD_FIFO,    /* an end of a named FIFO: path; file.dev/ino name its pipe */
 };
 
-/* A pipe of the tree, with the bytes that were in it. */
+/* A pipe of the tree (or a named FIFO: path), with the bytes that were in it. */
 struct ckpt_pipe {
-	uint64_t ino;
+	uint64_t dev, ino; /* the ends' file.dev/ino (dev 0: any, older images) */
+	char *path;        /* a named FIFO: its absolute path; NULL: an anonymous pipe */
 	uint32_t size;
 	uint8_t *data;
 	size_t len;
@@ -126,7 +128,7 @@ struct ckpt_pipe {
 
 /* At restore: the pipe recreated by ckpt, both ends (inherited by every task). */
 struct ckpt_pipe_fds {
-	uint64_t ino;
+	uint64_t dev, ino;
 	int rfd, wfd;
 };
 

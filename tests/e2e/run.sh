@@ -135,6 +135,7 @@ new_test registers_avx; cycle regs
 new_test file_offsets; mkdir -p "$D/files"; cycle fileoff "$D/files"
 new_test device_and_eventfd_fds; cycle devfds
 new_test pipe_with_data; cycle pipeuser
+new_test named_fifo_with_data; cycle fifo "$ROOT/named_fifo_with_data.fifo"
 new_test memfd; cycle memfdp
 new_test signals_creds_limits; cycle signals "$ROOT/signals_creds_limits"
 new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"

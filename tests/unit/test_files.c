@@ -340,16 +340,27 @@ static void test_classify_other_char_device(void **state)
 	close(fd);
 }
 
+/* A named FIFO by path and inode; a deleted one is refused, naming it. */
 static void test_classify_fifo(void **state)
 {
 	char *fifo = path_in_dir("fifo");
+	struct ckpt_fd f;
+	struct stat st;
 	int fd;
 
 	(void)state;
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	fd = open(fifo, O_RDWR | O_CLOEXEC);
 	assert_true(fd >= 0);
-	expect_unsupported(fd, false, "fifo");
+	assert_int_equal(classify(fd, false, &f), 0);
+	assert_int_equal(stat(fifo, &st), 0);
+	assert_int_equal(f.kind, CKPT_FD_FIFO);
+	assert_string_equal(f.path, fifo);
+	assert_int_equal(f.file.ino, st.st_ino);
+	assert_int_equal(f.file.dev, st.st_dev);
+	free(f.path);
+	assert_int_equal(unlink(fifo), 0);
+	expect_unsupported(fd, false, "FIFO");
 	close(fd);
 	free(fifo);
 }

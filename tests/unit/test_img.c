@@ -630,10 +630,13 @@ static void test_roundtrip_inventory(void **state)
 static void test_roundtrip_pipes(void **state)
 {
 	uint8_t big[65536];
-	struct ckpt_pipe a[3] = {
+	struct ckpt_pipe a[4] = {
 		{ .ino = 1, .size = 4096, .data = (uint8_t *)"", .len = 0 },
-		{ .ino = 2, .size = 65536, .data = big, .len = sizeof(big) },
+		{ .ino = 2, .size = 65536, .data = big, .len = sizeof(big), .dev = 0xd },
 		{ .ino = 3, .size = 1 << 20, .data = (uint8_t *)"x", .len = 1 },
+		/* a FIFO whose inode number equals a pipe's, on another device */
+		{ .ino = 2, .size = 4096, .data = (uint8_t *)"ab", .len = 2, .dev = 0xfe00,
+		  .path = (char *)"/run/a fifo" },
 	};
 	struct ckpt_pipe *b;
 	size_t i, n;
@@ -641,11 +644,16 @@ static void test_roundtrip_pipes(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 13);
-	assert_int_equal(ckpt_img_write_pipes(dfd, a, 3), 0);
+	assert_int_equal(ckpt_img_write_pipes(dfd, a, 4), 0);
 	assert_int_equal(ckpt_img_read_pipes(dfd, &b, &n), 0);
-	assert_int_equal(n, 3);
-	for (i = 0; i < 3; i++) {
+	assert_int_equal(n, 4);
+	for (i = 0; i < 4; i++) {
 		assert_int_equal(b[i].ino, a[i].ino);
+		assert_int_equal(b[i].dev, a[i].dev);
+		if (a[i].path)
+			assert_string_equal(b[i].path, a[i].path);
+		else
+			assert_null(b[i].path);
 		assert_int_equal(b[i].size, a[i].size);
 		assert_int_equal(b[i].len, a[i].len);
 		assert_memory_equal(b[i].data, a[i].data, a[i].len);
@@ -947,7 +955,7 @@ static void m_fd_huge(struct ckpt_task *t) { t->fds[7].fd = 1 << 20; }
 static void m_fd_repeated(struct ckpt_task *t) { t->fds[2].fd = 1; }
 static void m_fd_unsorted(struct ckpt_task *t) { t->fds[3].fd = 10; }
 static void m_fd_kind(struct ckpt_task *t) { t->fds[4].kind = 0; }
-static void m_fd_kind_high(struct ckpt_task *t) { t->fds[4].kind = 8; }
+static void m_fd_kind_high(struct ckpt_task *t) { t->fds[4].kind = CKPT_FD_FIFO + 1; }
 static void m_fd_dup_later(struct ckpt_task *t) { t->fds[1].dup_of = 2; }
 static void m_fd_dup_of_dup(struct ckpt_task *t) { t->fds[3].dup_of = 2; }
 static void m_fd_dup_missing(struct ckpt_task *t) { t->fds[7].dup_of = 500; }
@@ -1164,6 +1172,8 @@ static void p_inv_kernel_nul(void *m) { set_bytes(&((InventoryEntry *)m)->kernel
 static void p_pipe_overfull(void *m) { ((PipeEntry *)m)->size = 4; }
 static void p_pipe_huge(void *m) { ((PipeEntry *)m)->size = 2 << 20; }
 static void p_pipe_no_ino(void *m) { ((PipeEntry *)m)->has_ino = false; }
+static void p_pipe_rel_fifo(void *m) { ((PipeEntry *)m)->has_path = true; set_bytes(&((PipeEntry *)m)->path, "tmp/f", 5); }
+static void p_pipe_nul_fifo(void *m) { ((PipeEntry *)m)->has_path = true; set_bytes(&((PipeEntry *)m)->path, "/tmp\0f", 6); }
 
 static const struct {
 	const char *file;
@@ -1202,6 +1212,8 @@ static const struct {
 	{ "pipes.img", CKPT_MAGIC_PIPES, &pipe_entry__descriptor, 0, p_pipe_overfull, -EBADMSG },
 	{ "pipes.img", CKPT_MAGIC_PIPES, &pipe_entry__descriptor, 0, p_pipe_huge, -EBADMSG },
 	{ "pipes.img", CKPT_MAGIC_PIPES, &pipe_entry__descriptor, 0, p_pipe_no_ino, -EBADMSG },
+	{ "pipes.img", CKPT_MAGIC_PIPES, &pipe_entry__descriptor, 0, p_pipe_rel_fifo, -EBADMSG },
+	{ "pipes.img", CKPT_MAGIC_PIPES, &pipe_entry__descriptor, 0, p_pipe_nul_fifo, -EBADMSG },
 };
 
 static void test_hostile_messages(void **state)
@@ -1250,16 +1262,24 @@ static void test_inventory_repeated_pid(void **state)
 
 static void test_pipes_repeated(void **state)
 {
-	struct ckpt_pipe p[2] = { { .ino = 9, .size = 4096 }, { .ino = 9, .size = 4096 } };
+	/* same (dev, ino) twice; a dev 0 entry (any device) and another of its inode */
+	static const struct ckpt_pipe twice[][2] = {
+		{ { .ino = 9, .size = 4096 }, { .ino = 9, .size = 4096 } },
+		{ { .ino = 9, .dev = 5, .size = 4096 }, { .ino = 9, .dev = 5, .size = 4096 } },
+		{ { .ino = 9, .dev = 5, .size = 4096 }, { .ino = 9, .size = 4096 } },
+	};
 	struct ckpt_pipe *r = NULL;
-	size_t n = 0;
+	size_t i, n = 0;
 
 	(void)state;
-	assert_int_equal(ckpt_img_write_pipes(dfd, p, 2), 0);
-	unit_log_reset();
-	assert_int_equal(ckpt_img_read_pipes(dfd, &r, &n), -EBADMSG);
-	assert_int_equal(unit_log_errors(), 1);
-	assert_null(r);
+	for (i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+		assert_int_equal(ckpt_img_write_pipes(dfd, twice[i], 2), 0);
+		unit_log_reset();
+		assert_int_equal(ckpt_img_read_pipes(dfd, &r, &n), -EBADMSG);
+		assert_int_equal(unit_log_errors(), 1);
+		assert_null(r);
+		reset_dir();
+	}
 }
 
 /* ---- the pages file header ----------------------------------------------------------- */
