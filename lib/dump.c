@@ -317,7 +317,7 @@ static void find_inherited(struct dtree *tr)
 /*
  * Shared anonymous memory several processes map (inherited across fork) is
  * one object: the first task (in tree order) that maps it keeps its pages,
- * the others refer to that mapping.
+ * the others refer to that mapping.  The same for a SysV segment.
  */
 static int link_shared_memory(struct dtree *tr)
 {
@@ -327,13 +327,14 @@ static int link_shared_memory(struct dtree *tr)
 		for (j = 0; j < tr->t[b].task.mm.n_vmas; j++) {
 			struct ckpt_vma *w = &tr->t[b].task.mm.vmas[j];
 
-			if (w->kind != CKPT_VMA_SHANON || !w->file.ino)
+			if ((w->kind != CKPT_VMA_SHANON && w->kind != CKPT_VMA_SYSVSHM) ||
+			    !w->file.ino)
 				continue;
 			for (a = 0; a < b && !w->shared_pid; a++)
 				for (i = 0; i < tr->t[a].task.mm.n_vmas; i++) {
 					const struct ckpt_vma *v = &tr->t[a].task.mm.vmas[i];
 
-					if (v->kind == CKPT_VMA_SHANON && !v->shared_pid &&
+					if (v->kind == w->kind && !v->shared_pid &&
 					    v->file.ino == w->file.ino && v->file.dev == w->file.dev) {
 						w->shared_pid = tr->t[a].src.pid;
 						w->shared_start = v->start;

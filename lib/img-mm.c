@@ -27,7 +27,7 @@ static bool page_aligned(uint64_t x)
 
 /* ---- mm-PID.img ---------------------------------------------------------- */
 
-static void vma_to_pb(VmaEntry *e, FileId *id, const struct ckpt_vma *v)
+static void vma_to_pb(VmaEntry *e, FileId *id, SysvShm *shm, const struct ckpt_vma *v)
 {
 	vma_entry__init(e);
 	e->has_start = e->has_end = e->has_pgoff = e->has_kind = e->has_prot = e->has_attrs = true;
@@ -39,9 +39,21 @@ static void vma_to_pb(VmaEntry *e, FileId *id, const struct ckpt_vma *v)
 	e->attrs = v->attrs;
 	ckpt_img_str_out(v->path, &e->has_path, &e->path);
 	ckpt_img_str_out(v->name, &e->has_name, &e->name);
-	if (v->path || v->kind == CKPT_VMA_SHANON) {
+	if (v->path || v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM) {
 		ckpt_img_file_id_out(id, &v->file);
 		e->file = id;
+	}
+	if (v->kind == CKPT_VMA_SYSVSHM) {
+		sysv_shm__init(shm);
+		shm->has_id = shm->has_key = shm->has_size = shm->has_mode = true;
+		shm->has_uid = shm->has_gid = true;
+		shm->id = v->shm.id;
+		shm->key = v->shm.key;
+		shm->size = v->shm.size;
+		shm->mode = v->shm.mode;
+		shm->uid = v->shm.uid;
+		shm->gid = v->shm.gid;
+		e->shm = shm;
 	}
 	if (v->shared_pid) {
 		e->has_shared_pid = e->has_shared_start = e->has_shared_end = true;
@@ -57,12 +69,13 @@ int ckpt_img_write_mm(int dirfd, pid_t pid, const struct ckpt_mm *mm)
 	size_t i, n = MAX(mm->n_vmas, 1);
 	VmaEntry *v = calloc(n, sizeof(*v)), **vp = calloc(n, sizeof(*vp));
 	FileId *ids = calloc(n, sizeof(*ids)), exe;
+	SysvShm *shms = calloc(n, sizeof(*shms));
 	struct ckpt_img_w w;
 	char name[64];
 	int err;
 
 	snprintf(name, sizeof(name), "mm-%d.img", pid);
-	if (!v || !vp || !ids) {
+	if (!v || !vp || !ids || !shms) {
 		err = ckpt_img_oom(name);
 		goto out_free;
 	}
@@ -76,7 +89,7 @@ int ckpt_img_write_mm(int dirfd, pid_t pid, const struct ckpt_mm *mm)
 	ckpt_img_file_id_out(&exe, &mm->exe);
 	m.exe = &exe;
 	for (i = 0; i < mm->n_vmas; i++) {
-		vma_to_pb(&v[i], &ids[i], &mm->vmas[i]);
+		vma_to_pb(&v[i], &ids[i], &shms[i], &mm->vmas[i]);
 		vp[i] = &v[i];
 	}
 	m.n_vmas = mm->n_vmas;
@@ -90,6 +103,7 @@ int ckpt_img_write_mm(int dirfd, pid_t pid, const struct ckpt_mm *mm)
 	else
 		err = ckpt_img_w_close(&w);
 out_free:
+	free(shms);
 	free(ids);
 	free(vp);
 	free(v);
@@ -114,7 +128,8 @@ static int vma_from_pb(struct ckpt_vma *v, const VmaEntry *e, const char *name, 
 	if (err)
 		return err;
 	ckpt_img_file_id_in(&v->file, e->file);
-	if (e->shared_pid && (e->shared_pid < 0 || v->kind != CKPT_VMA_SHANON ||
+	if (e->shared_pid && (e->shared_pid < 0 ||
+			      (v->kind != CKPT_VMA_SHANON && v->kind != CKPT_VMA_SYSVSHM) ||
 			      e->shared_start >= e->shared_end || e->shared_end > CKPT_TASK_SIZE ||
 			      !page_aligned(e->shared_start) || !page_aligned(e->shared_end)))
 		return ckpt_img_bad("%s: VMA %zu: invalid shared memory reference (pid %d, "
@@ -123,6 +138,20 @@ static int vma_from_pb(struct ckpt_vma *v, const VmaEntry *e, const char *name, 
 	v->shared_pid = e->shared_pid;
 	v->shared_start = e->shared_start;
 	v->shared_end = e->shared_end;
+	if (v->kind == CKPT_VMA_SYSVSHM) {
+		const SysvShm *s = e->shm;
+
+		if (!s || !s->has_id || !s->has_key || !s->has_size || s->id < 0 || !s->size ||
+		    s->size > CKPT_TASK_SIZE || (s->mode & ~07777u) ||
+		    e->pgoff >= s->size)
+			return ckpt_img_bad("%s: VMA %zu: SysV segment missing or invalid", name, i);
+		v->shm.id = s->id;
+		v->shm.key = s->key;
+		v->shm.size = s->size;
+		v->shm.mode = s->mode;
+		v->shm.uid = s->uid;
+		v->shm.gid = s->gid;
+	}
 	return 0;
 }
 
@@ -143,7 +172,7 @@ static int vma_check(const struct ckpt_vma *v, const struct ckpt_vma *prev, cons
 	if (prev && v->start < prev->end)
 		return ckpt_img_bad("%s: VMA %zu (%" PRIx64 "-%" PRIx64 ") overlaps or is out of "
 				    "order", name, i, v->start, v->end);
-	if (v->kind < CKPT_VMA_ANON || v->kind > CKPT_VMA_VSYSCALL ||
+	if (v->kind < CKPT_VMA_ANON || v->kind > CKPT_VMA_SYSVSHM ||
 	    (v->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return ckpt_img_bad("%s: VMA %zu has an invalid kind %u or protection 0x%x", name, i,
 				    v->kind, v->prot);
@@ -243,7 +272,7 @@ int ckpt_img_write_pagemap(int dirfd, pid_t pid, const struct ckpt_mm *mm)
 static bool vma_holds_pages(const struct ckpt_vma *v)
 {
 	return (v->kind == CKPT_VMA_ANON || v->kind == CKPT_VMA_SHANON ||
-		v->kind == CKPT_VMA_FILE_PRIVATE) && !v->shared_pid;
+		v->kind == CKPT_VMA_FILE_PRIVATE || v->kind == CKPT_VMA_SYSVSHM) && !v->shared_pid;
 }
 
 /*

@@ -242,6 +242,11 @@ static int vma_classify(struct ckpt_vma *v, char shared, const char *name)
 		v->kind = CKPT_VMA_SHANON;
 		return 0;
 	}
+	if (shared == 's' && !strncmp(name, "/SYSV", 5) && strlen(name) == 23 &&
+	    strspn(name + 5, "0123456789abcdef") == 8 && !strcmp(name + 13, " (deleted)")) {
+		v->kind = CKPT_VMA_SYSVSHM; /* the caller reads the segment */
+		return 0;
+	}
 	if (name[0] == '/') {
 		v->kind = shared == 's' ? CKPT_VMA_FILE_SHARED : CKPT_VMA_FILE_PRIVATE;
 		v->path = strdup(name);

@@ -28,6 +28,7 @@
 #include "proc.h"
 #include "ptrace.h"
 #include "restorer.h"
+#include "sysvshm.h"
 #include "util.h"
 
 /* One task being restored; all of them share the tree's helper fds. */
@@ -699,6 +700,7 @@ static void free_tree(struct rst_tree *tr)
 int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 {
 	struct ckpt_inventory inv = { 0 };
+	struct ckpt_shm_set shm = { 0 };
 	struct rst_tree tr = { 0 };
 	int dirfd, status, err;
 	pid_t root = 0;
@@ -716,8 +718,13 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 		err = read_tree(dirfd, &inv, o, &tr);
 	if (err)
 		goto out;
+	/* SysV segments exist (with their contents) before anyone attaches. */
+	for (i = 0; !err && i < tr.n; i++)
+		if (!tr.c[i].t.zombie)
+			err = ckpt_shm_prepare(&shm, &tr.c[i].t, dirfd);
 	/* ckpt creates the root; each task creates its children before it stops. */
-	err = create_task(&tr.c[0], &root);
+	if (!err)
+		err = create_task(&tr.c[0], &root);
 	for (i = 0; !err && i < tr.n; i++)
 		if (!tr.c[i].t.zombie)
 			err = start_task(&tr.c[i]);
@@ -733,8 +740,10 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 		if (root && !tr.c[0].created)
 			kill(root, SIGKILL), waitpid(root, &status, __WALL);
 		kill_tree(&tr);
+		ckpt_shm_finish(&shm, false);
 		goto out;
 	}
+	ckpt_shm_finish(&shm, true);
 	if (o->pidfile)
 		write_pidfile(o->pidfile, root);
 	pr_info("pid %d: restored %zu process%s", root, tr.n, tr.n > 1 ? "es" : "");

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -317,6 +318,37 @@ static int map_shared_ref(struct rst *r, const struct ckpt_vma *v)
 	return err ?: err2;
 }
 
+/*
+ * shmat() the segment (ckpt made it exist) where the image had it: one
+ * attach covers the VMAs mprotect split it into; they get their protections
+ * in the mprotect pass.  Read-only unless the attach was writable.
+ */
+static int attach_shm(struct rst *r, size_t i)
+{
+	const struct ckpt_mm *mm = &r->t->mm;
+	const struct ckpt_vma *v = &mm->vmas[i];
+	uint64_t flags = (v->attrs & CKPT_VMA_MAYWRITE) ? 0 : SHM_RDONLY;
+	char what[64];
+	long got;
+	size_t j;
+	int err;
+
+	for (j = i; j < mm->n_vmas && mm->vmas[j].kind == CKPT_VMA_SYSVSHM &&
+		    mm->vmas[j].shm.id == v->shm.id && mm->vmas[j].pgoff == v->pgoff + (mm->vmas[j].start - v->start); j++)
+		if (mm->vmas[j].prot & PROT_EXEC)
+			flags |= SHM_EXEC;
+	snprintf(what, sizeof(what), "shmat SysV segment %d at %" PRIx64, v->shm.id, v->start);
+	err = inj(r, what, SYS_shmat, v->shm.id, v->start, flags, 0, 0, 0, &got);
+	if (err)
+		return err;
+	if ((uint64_t)got != v->start) {
+		pr_err("pid %d: SysV segment %d attached at %lx, not at %" PRIx64, r->pid, v->shm.id,
+		       got, v->start);
+		return -EFAULT;
+	}
+	return 0;
+}
+
 static int map_vmas(struct rst *r)
 {
 	const struct ckpt_mm *mm = &r->t->mm;
@@ -354,6 +386,13 @@ static int map_vmas(struct rst *r)
 			fd = r->fds->vma[i];
 			off = v->pgoff;
 			break;
+		case CKPT_VMA_SYSVSHM:
+			if (v->pgoff)
+				continue; /* the rest of an attach that starts at offset 0 */
+			err = attach_shm(r, i);
+			if (err)
+				return err;
+			continue;
 		default:
 			pr_err("pid %d: mapping %" PRIx64 ": unknown kind %u in the image", r->pid,
 			       v->start, v->kind);
@@ -409,7 +448,9 @@ static int populate(struct rst *r)
 	for (i = 0; i < mm->n_pagemap; i++) {
 		const struct ckpt_pagemap_entry *e = &mm->pagemap[i];
 
-		if (e->nr_pages * PAGE_SIZE < POPULATE_MIN)
+		const struct ckpt_vma *v = ckpt_mm_find_vma(mm, e->vaddr, e->vaddr + PAGE_SIZE);
+
+		if (e->nr_pages * PAGE_SIZE < POPULATE_MIN || (v && v->kind == CKPT_VMA_SYSVSHM))
 			continue;
 		err = inj(r, "madvise(MADV_POPULATE_WRITE)", SYS_madvise, e->vaddr,
 			  e->nr_pages * PAGE_SIZE, 23 /* MADV_POPULATE_WRITE */, 0, 0, 0, NULL);
@@ -436,6 +477,8 @@ static int fill_pages(struct rst *r, bool skip_uffd)
 		uint64_t len = e->nr_pages * PAGE_SIZE;
 		const struct ckpt_vma *v = ckpt_mm_find_vma(mm, e->vaddr, e->vaddr + len);
 
+		if (v && v->kind == CKPT_VMA_SYSVSHM)
+			continue; /* ckpt filled the segment before it was attached */
 		if (!v || !vma_gets_pages(v)) {
 			pr_err("pagemap-%d.img: entry %zu at %" PRIx64 " is not in a private or "
 			       "anonymous mapping", r->t->pid, i, e->vaddr);
@@ -566,7 +609,9 @@ static int finish_vmas(struct rst *r)
 
 		if (ckpt_vma_is_special(v))
 			continue;
-		if (needs_write(r, i) && v->prot != (PROT_READ | PROT_WRITE)) {
+		/* A SysV attach is read-write or read-only as a whole: set each part's. */
+		if ((needs_write(r, i) && v->prot != (PROT_READ | PROT_WRITE)) ||
+		    v->kind == CKPT_VMA_SYSVSHM) {
 			err = inj(r, "mprotect", SYS_mprotect, v->start, v->end - v->start, v->prot, 0,
 				  0, 0, NULL);
 			if (err)

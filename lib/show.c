@@ -21,6 +21,7 @@ static const char *const vma_kinds[] = {
 	[CKPT_VMA_FILE_PRIVATE] = "file_private", [CKPT_VMA_FILE_SHARED] = "file_shared",
 	[CKPT_VMA_VDSO] = "vdso", [CKPT_VMA_VVAR] = "vvar",
 	[CKPT_VMA_VVAR_VCLOCK] = "vvar_vclock", [CKPT_VMA_VSYSCALL] = "vsyscall",
+	[CKPT_VMA_SYSVSHM] = "sysv_shm",
 };
 static const char *const fd_kinds[] = {
 	[CKPT_FD_REG] = "regular", [CKPT_FD_DEVNULL] = "devnull", [CKPT_FD_TTY] = "tty",
@@ -225,6 +226,16 @@ static void show_vma(struct ckpt_pr *p, const struct ckpt_vma *v)
 		ckpt_pr_strf(p, "name", v->path ? NULL : " %s", v->name);
 	if (v->path || v->kind == CKPT_VMA_SHANON)
 		show_file_id(p, &v->file);
+	if (v->kind == CKPT_VMA_SYSVSHM) {
+		ckpt_pr_obj_open(p, "shm");
+		ckpt_pr_i64f(p, "id", " shmid %" PRId64, v->shm.id);
+		ckpt_pr_hexf(p, "key", " key 0x%" PRIx64, (uint32_t)v->shm.key);
+		ckpt_pr_u64f(p, "size", " size %" PRIu64, v->shm.size);
+		ckpt_pr_u64f(p, "mode", " mode 0%" PRIo64, v->shm.mode);
+		ckpt_pr_u64f(p, "uid", " uid %" PRIu64, v->shm.uid);
+		ckpt_pr_u64f(p, "gid", " gid %" PRIu64, v->shm.gid);
+		ckpt_pr_obj_close(p);
+	}
 	if (v->shared_pid) {
 		ckpt_pr_i64f(p, "shared_pid", " (pages in pid %" PRId64, v->shared_pid);
 		ckpt_pr_hexf(p, "shared_start", " at %" PRIx64, v->shared_start);

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "compat-pagemap.h"
@@ -295,6 +297,67 @@ static int vma_file_id(struct ckpt_source *src, struct ckpt_vma *v)
 	return 0;
 }
 
+/* The segment behind a SysV shm VMA: its shmem inode number is the shmid. */
+static int sysv_shm_read(struct ckpt_source *src, struct ckpt_vma *v)
+{
+	struct shmid_ds ds;
+	struct stat st;
+	char mf[64];
+
+	snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	if (fstatat(src->procfd, mf, &st, 0) || shmctl((int)st.st_ino, IPC_STAT, &ds)) {
+		int err = -errno;
+
+		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": cannot read SysV segment %s: %s",
+		       src->pid, v->start, v->end, v->name, strerror(errno));
+		return err;
+	}
+	/* A deleted file that merely has such a name is no segment. */
+	if (major(st.st_dev) || (uint64_t)st.st_size != ds.shm_segsz) {
+		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": %s is not a SysV segment (a deleted "
+		       "file?); not supported", src->pid, v->start, v->end, v->name);
+		return -EOPNOTSUPP;
+	}
+	ckpt_file_id_set(&v->file, &st);
+	v->shm.id = (int32_t)st.st_ino;
+	v->shm.key = ds.shm_perm.__key;
+	v->shm.size = ds.shm_segsz;
+	v->shm.mode = ds.shm_perm.mode & 07777;
+	v->shm.uid = ds.shm_perm.uid;
+	v->shm.gid = ds.shm_perm.gid;
+	return 0;
+}
+
+/*
+ * A SysV attach is restored with shmat(), which maps the whole segment: each
+ * attach must be one VMA at offset 0, or contiguous VMAs (mprotect splits
+ * them) covering the segment.
+ */
+static int sysv_shm_check(struct ckpt_source *src, const struct ckpt_mm *mm)
+{
+	size_t i, j;
+
+	for (i = 0; i < mm->n_vmas; i = j) {
+		const struct ckpt_vma *v = &mm->vmas[i];
+		uint64_t len = (v->shm.size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+
+		j = i + 1;
+		if (v->kind != CKPT_VMA_SYSVSHM)
+			continue;
+		while (j < mm->n_vmas && mm->vmas[j].kind == CKPT_VMA_SYSVSHM &&
+		       mm->vmas[j].shm.id == v->shm.id && mm->vmas[j].start == mm->vmas[j - 1].end &&
+		       mm->vmas[j].pgoff == v->pgoff + (mm->vmas[j].start - v->start))
+			j++;
+		if (v->pgoff || mm->vmas[j - 1].end - v->start != len) {
+			pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": only part of SysV segment %d "
+			       "is attached (partly unmapped?); not supported", src->pid, v->start,
+			       mm->vmas[j - 1].end, v->shm.id);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 {
 	struct ckpt_proc_stat st;
@@ -321,7 +384,11 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 			       src->pid, v->start, v->end, v->name);
 			return -EOPNOTSUPP;
 		}
-		if (v->path) {
+		if (v->kind == CKPT_VMA_SYSVSHM) {
+			err = sysv_shm_read(src, v);
+			if (err)
+				return err;
+		} else if (v->path) {
 			err = vma_file_id(src, v);
 			if (err)
 				return err;
@@ -335,6 +402,9 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 				ckpt_file_id_set(&v->file, &st);
 		}
 	}
+	err = sysv_shm_check(src, mm);
+	if (err)
+		return err;
 	err = ckpt_proc_stat(src->procfd, &st);
 	if (err)
 		goto fail;
@@ -394,6 +464,9 @@ static int scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v, struct 
 		if (d < 0 || d >= hi)
 			break;
 		h = lseek(fd, d, SEEK_HOLE);
+		/* The object's end may not be a page multiple (a SysV segment): round up. */
+		h = (h + PAGE_SIZE - 1) & ~(off_t)(PAGE_SIZE - 1);
+		d &= ~(off_t)(PAGE_SIZE - 1);
 		if (h < 0 || h > hi)
 			h = hi;
 		err = ckpt_grow((void **)&out, &cap, n + 1, sizeof(*out));
@@ -430,7 +503,8 @@ static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 	size_t n = *ret_n, cap = n;
 	int err;
 
-	if (v->kind == CKPT_VMA_SHANON && !scan_shmem(src, v, ret, ret_n))
+	if ((v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM) &&
+	    !scan_shmem(src, v, ret, ret_n))
 		return 0;
 	if (v->kind == CKPT_VMA_FILE_PRIVATE) {
 		/* Only pages copied on write differ from the file. */

@@ -30,6 +30,7 @@ enum ckpt_vma_kind {
 	CKPT_VMA_VVAR,
 	CKPT_VMA_VVAR_VCLOCK,
 	CKPT_VMA_VSYSCALL,
+	CKPT_VMA_SYSVSHM,      /* a SysV shared memory segment (shmat), see ckpt_sysv_shm */
 };
 
 /* VMA attributes beyond prot/flags, from smaps' VmFlags. */
@@ -55,6 +56,14 @@ struct ckpt_file_id {
 	uint32_t mode; /* st_mode */
 };
 
+/* A SysV shared memory segment, as IPC_STAT showed it (ckpt's IPC namespace). */
+struct ckpt_sysv_shm {
+	int32_t id, key;   /* shmid; key (IPC_PRIVATE 0) */
+	uint64_t size;     /* shm_segsz */
+	uint32_t mode;     /* shm_perm.mode: permissions, SHM_DEST, SHM_LOCKED */
+	uint32_t uid, gid; /* owner */
+};
+
 struct ckpt_vma {
 	uint64_t start, end; /* [start, end), page aligned */
 	uint64_t pgoff;      /* file offset in bytes */
@@ -71,6 +80,11 @@ struct ckpt_vma {
 	 */
 	int32_t shared_pid;
 	uint64_t shared_start, shared_end;
+	/*
+	 * CKPT_VMA_SYSVSHM: the segment.  An attach is one VMA at pgoff 0, or
+	 * several contiguous ones (split by mprotect) covering the segment.
+	 */
+	struct ckpt_sysv_shm shm;
 };
 
 /*

@@ -136,6 +136,24 @@ new_test file_offsets; mkdir -p "$D/files"; cycle fileoff "$D/files"
 new_test device_and_eventfd_fds; cycle devfds
 new_test pipe_with_data; cycle pipeuser
 new_test named_fifo_with_data; cycle fifo "$ROOT/named_fifo_with_data.fifo"
+
+# SysV segments shared by a parent and child: the keyed one outlives the
+# dump and is attached again; the IPC_RMID'ed one is recreated from the image.
+shm_key() { printf '0x5eed%04x' $(($1 & 0xffff)); }
+new_test sysv_shm_tree; cycle sysvshm
+ipcrm -M "$(shm_key "$PID")" 2>/dev/null
+# The same with the keyed segment removed after the dump: recreated with its
+# id, key, owner, mode and bytes.
+new_test sysv_shm_recreated
+if start sysvshm; then
+	key=$(shm_key "$PID")
+	rm -rf "$D/img"
+	if ! out=$(ck dump "$PID" -D "$D/img" 2>&1) || ! gone "$PID"; then bad "dump: $out"
+	elif ! ipcrm -M "$key"; then bad "segment $key not there after the dump"
+	elif ! out=$(ck restore -D "$D/img" -d 2>&1); then bad "restore: $out"
+	elif why=$(verify); then ok; else bad "$why"; fi
+	ipcrm -M "$key" 2>/dev/null
+else bad "$WHY"; fi
 new_test memfd; cycle memfdp
 new_test signals_creds_limits; cycle signals "$ROOT/signals_creds_limits"
 new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"

@@ -24,6 +24,7 @@
 #include "core.pb-c.h"
 #include "files.pb-c.h"
 #include "img-io.h"
+#include "img-mm.h"
 #include "img.h"
 #include "inventory.pb-c.h"
 #include "mm.pb-c.h"
@@ -625,6 +626,57 @@ static void test_roundtrip_inventory(void **state)
 	assert_null(c.arch);
 	assert_false(c.shell_job);
 	ckpt_inventory_free(&c);
+}
+
+/* A SysV attach split in two VMAs, and another task's reference to it. */
+static void test_sysv_shm_vmas(void **state)
+{
+	struct ckpt_vma v[2] = {
+		{ .start = 0x7f0000000000, .end = 0x7f0000100000, .kind = CKPT_VMA_SYSVSHM,
+		  .prot = PROT_READ | PROT_WRITE, .attrs = CKPT_VMA_MAYWRITE,
+		  .name = (char *)"/SYSV5eed0001 (deleted)" },
+		{ .start = 0x7f0000100000, .end = 0x7f0000101000, .pgoff = 0x100000,
+		  .kind = CKPT_VMA_SYSVSHM, .prot = PROT_READ, .shared_pid = 7,
+		  .shared_start = 0x7f0000000000, .shared_end = 0x7f0000100000 },
+	};
+	struct ckpt_mm mm = { .vmas = v, .n_vmas = 2, .exe_path = (char *)"/bin/x" }, r;
+	struct ckpt_task t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		v[i].shm = (struct ckpt_sysv_shm){ .id = 65538, .key = 0x5eed0001, .size = 0x100064,
+						   .mode = 01640, .uid = 1000, .gid = 100 };
+	assert_int_equal(ckpt_img_write_mm(dfd, 4242, &mm), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(ckpt_img_read_mm(dfd, 4242, &r), 0);
+	assert_int_equal(r.n_vmas, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(r.vmas[i].kind, CKPT_VMA_SYSVSHM);
+		assert_int_equal(r.vmas[i].pgoff, v[i].pgoff);
+		assert_memory_equal(&r.vmas[i].shm, &v[i].shm, sizeof(v[i].shm));
+	}
+	assert_int_equal(r.vmas[1].shared_pid, 7);
+	memset(&t, 0, sizeof(t));
+	t.mm = r;
+	ckpt_task_free(&t);
+
+	/* an attach past the segment's end, and a mode with unknown bits */
+	for (i = 0; i < 2; i++) {
+		v[1].pgoff = i ? 0x100000 : 0x200000;
+		v[1].shm.mode = i ? 0100640 : 01640;
+		reset_dir();
+		assert_int_equal(ckpt_img_write_mm(dfd, 4242, &mm), 0);
+		memset(&r, 0, sizeof(r));
+		unit_log_reset();
+		assert_int_equal(ckpt_img_read_mm(dfd, 4242, &r), -EBADMSG);
+		assert_int_equal(unit_log_errors(), 1);
+		assert_non_null(strstr(unit_log.last_err, "SysV"));
+		memset(&t, 0, sizeof(t));
+		t.mm = r;
+		ckpt_task_free(&t);
+	}
+	reset_dir();
 }
 
 static void test_roundtrip_pipes(void **state)
@@ -1502,6 +1554,7 @@ int main(void)
 		T(test_roundtrip_zombie),
 		T(test_roundtrip_inventory),
 		T(test_roundtrip_pipes),
+		T(test_sysv_shm_vmas),
 		T(test_untouched_and_write_errors),
 		T(test_damaged),
 		T(test_extra_record),

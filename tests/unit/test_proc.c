@@ -762,6 +762,32 @@ static void test_smaps_unnamed_anon_alone(void **state)
 	free_mm(&mm);
 }
 
+/* A SysV attach by its name; a file that merely looks like one is a file. */
+static void test_smaps_sysv(void **state)
+{
+	struct ckpt_mm mm = { 0 };
+
+	(void)state;
+	assert_int_equal(parse_smaps("7f0000000000-7f0000010000 rw-s 00000000 00:01 65538      "
+				     "/SYSV5eed0001 (deleted)\n"
+				     "VmFlags: rd wr sh mr mw me ms \n"
+				     "7f0000010000-7f0000011000 rw-s 00000000 fe:00 12          "
+				     "/SYSV5eed0001\n"
+				     "7f0000011000-7f0000012000 rw-s 00000000 fe:00 13          "
+				     "/SYSVnotasegment (deleted)\n"
+				     "7f0000012000-7f0000013000 rw-s 00000000 fe:00 14          "
+				     "/SYSVzzzzzzzz (deleted)\n", &mm), 0);
+	assert_int_equal(mm.n_vmas, 4);
+	assert_int_equal(mm.vmas[3].kind, CKPT_VMA_FILE_SHARED);
+	assert_int_equal(mm.vmas[0].kind, CKPT_VMA_SYSVSHM);
+	assert_null(mm.vmas[0].path);
+	assert_string_equal(mm.vmas[0].name, "/SYSV5eed0001 (deleted)");
+	assert_int_equal(mm.vmas[0].attrs, CKPT_VMA_MAYWRITE);
+	assert_int_equal(mm.vmas[1].kind, CKPT_VMA_FILE_SHARED);
+	assert_int_equal(mm.vmas[2].kind, CKPT_VMA_FILE_SHARED);
+	free_mm(&mm);
+}
+
 static void test_smaps_shared_anon(void **state)
 {
 	const struct ckpt_vma *v = smaps_mm.vmas;
@@ -1406,6 +1432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_smaps_unnamed_anon, smaps_setup, smaps_teardown),
 		cmocka_unit_test(test_smaps_unnamed_anon_alone),
 		cmocka_unit_test_setup_teardown(test_smaps_shared_anon, smaps_setup, smaps_teardown),
+		cmocka_unit_test(test_smaps_sysv),
 		cmocka_unit_test_setup_teardown(test_smaps_named_anon, smaps_setup, smaps_teardown),
 		cmocka_unit_test_setup_teardown(test_smaps_special, smaps_setup, smaps_teardown),
 		cmocka_unit_test(test_smaps_each_vmflag),
