@@ -317,31 +317,78 @@ static void find_inherited(struct dtree *tr)
 /*
  * Shared anonymous memory several processes map (inherited across fork) is
  * one object: the first task (in tree order) that maps it keeps its pages,
- * the others refer to that mapping.  The same for a SysV segment.
+ * the others refer to that mapping.  The same for a SysV segment, and for
+ * a mapped memfd that the task holds no fd of (see link_memfds()).
  */
+/* A mapped memfd the task also holds an fd of is mapped from that fd again. */
+static void link_memfds(struct dtree *tr)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < tr->n; i++) {
+		struct ckpt_task *t = &tr->t[i].task;
+
+		for (j = 0; j < t->mm.n_vmas; j++) {
+			struct ckpt_vma *v = &t->mm.vmas[j];
+
+			if (v->kind != CKPT_VMA_MEMFD)
+				continue;
+			v->memfd_fd = -1;
+			for (k = 0; k < t->n_fds; k++)
+				if (t->fds[k].kind == CKPT_FD_MEMFD && t->fds[k].file.ino == v->file.ino &&
+				    t->fds[k].file.dev == v->file.dev) {
+					v->memfd_fd = t->fds[k].fd;
+					break;
+				}
+		}
+	}
+}
+
+static bool window_covers(const struct ckpt_vma *v, const struct ckpt_vma *w)
+{
+	return v->pgoff <= w->pgoff && w->pgoff + (w->end - w->start) <= v->pgoff + (v->end - v->start);
+}
+
 static int link_shared_memory(struct dtree *tr)
 {
 	size_t a, b, i, j;
 
-	for (b = 1; b < tr->n; b++)
+	for (b = 0; b < tr->n; b++)
 		for (j = 0; j < tr->t[b].task.mm.n_vmas; j++) {
 			struct ckpt_vma *w = &tr->t[b].task.mm.vmas[j];
+			bool seen = false;
 
-			if ((w->kind != CKPT_VMA_SHANON && w->kind != CKPT_VMA_SYSVSHM) ||
-			    !w->file.ino)
+			if ((w->kind != CKPT_VMA_SHANON && w->kind != CKPT_VMA_SYSVSHM &&
+			     w->kind != CKPT_VMA_MEMFD) || !w->file.ino ||
+			    (w->kind == CKPT_VMA_MEMFD && w->memfd_fd >= 0))
 				continue;
-			for (a = 0; a < b && !w->shared_pid; a++)
-				for (i = 0; i < tr->t[a].task.mm.n_vmas; i++) {
+			/* An earlier task's mapping, or (not for SysV attaches) an earlier one of b. */
+			for (a = 0; a <= b && !w->shared_pid; a++) {
+				size_t n = a < b ? tr->t[a].task.mm.n_vmas : w->kind == CKPT_VMA_SYSVSHM ? 0 : j;
+
+				for (i = 0; i < n; i++) {
 					const struct ckpt_vma *v = &tr->t[a].task.mm.vmas[i];
 
-					if (v->kind == w->kind && !v->shared_pid &&
-					    v->file.ino == w->file.ino && v->file.dev == w->file.dev) {
-						w->shared_pid = tr->t[a].src.pid;
-						w->shared_start = v->start;
-						w->shared_end = v->end;
-						break;
-					}
+					if (v->kind != w->kind || v->shared_pid || v->file.ino != w->file.ino ||
+					    v->file.dev != w->file.dev ||
+					    (v->kind == CKPT_VMA_MEMFD && v->memfd_fd >= 0))
+						continue;
+					seen |= a < b; /* disjoint parts of one task's object: fine */
+					if (w->kind != CKPT_VMA_SYSVSHM && !window_covers(v, w))
+						continue;
+					w->shared_pid = tr->t[a].src.pid;
+					w->shared_start = v->start;
+					w->shared_end = v->end;
+					break;
 				}
+			}
+			if (seen && !w->shared_pid) {
+				pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 " (%s): shares memory with "
+				       "another mapping that does not cover its part of the object; not "
+				       "supported", tr->t[b].src.pid, w->start, w->end,
+				       w->name ? w->name : "shared memory");
+				return -EOPNOTSUPP;
+			}
 		}
 	return 0;
 }
@@ -523,8 +570,10 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		tr.t[i].opened = true;
 		err = collect(&tr.t[i].src, &tr.t[i].task, tr.t[i].tids, tr.t[i].n_tids);
 	}
-	if (!err)
+	if (!err) {
+		link_memfds(&tr);
 		err = link_shared_memory(&tr);
+	}
 	if (!err)
 		err = collect_pipes(&tr, &pipes, &n_pipes);
 	if (err)

@@ -39,7 +39,8 @@ static void vma_to_pb(VmaEntry *e, FileId *id, SysvShm *shm, const struct ckpt_v
 	e->attrs = v->attrs;
 	ckpt_img_str_out(v->path, &e->has_path, &e->path);
 	ckpt_img_str_out(v->name, &e->has_name, &e->name);
-	if (v->path || v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM) {
+	if (v->path || v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM ||
+	    v->kind == CKPT_VMA_MEMFD) {
 		ckpt_img_file_id_out(id, &v->file);
 		e->file = id;
 	}
@@ -54,6 +55,10 @@ static void vma_to_pb(VmaEntry *e, FileId *id, SysvShm *shm, const struct ckpt_v
 		shm->uid = v->shm.uid;
 		shm->gid = v->shm.gid;
 		e->shm = shm;
+	}
+	if (v->kind == CKPT_VMA_MEMFD && v->memfd_fd >= 0) {
+		e->has_memfd_fd = true;
+		e->memfd_fd = v->memfd_fd;
 	}
 	if (v->shared_pid) {
 		e->has_shared_pid = e->has_shared_start = e->has_shared_end = true;
@@ -129,7 +134,8 @@ static int vma_from_pb(struct ckpt_vma *v, const VmaEntry *e, const char *name, 
 		return err;
 	ckpt_img_file_id_in(&v->file, e->file);
 	if (e->shared_pid && (e->shared_pid < 0 ||
-			      (v->kind != CKPT_VMA_SHANON && v->kind != CKPT_VMA_SYSVSHM) ||
+			      (v->kind != CKPT_VMA_SHANON && v->kind != CKPT_VMA_SYSVSHM &&
+			       v->kind != CKPT_VMA_MEMFD) ||
 			      e->shared_start >= e->shared_end || e->shared_end > CKPT_TASK_SIZE ||
 			      !page_aligned(e->shared_start) || !page_aligned(e->shared_end)))
 		return ckpt_img_bad("%s: VMA %zu: invalid shared memory reference (pid %d, "
@@ -138,6 +144,10 @@ static int vma_from_pb(struct ckpt_vma *v, const VmaEntry *e, const char *name, 
 	v->shared_pid = e->shared_pid;
 	v->shared_start = e->shared_start;
 	v->shared_end = e->shared_end;
+	v->memfd_fd = e->has_memfd_fd ? e->memfd_fd : -1;
+	if (v->kind == CKPT_VMA_MEMFD &&
+	    (v->memfd_fd < -1 || v->memfd_fd >= (1 << 20) || (v->memfd_fd >= 0 && e->shared_pid)))
+		return ckpt_img_bad("%s: VMA %zu: invalid memfd fd %d", name, i, v->memfd_fd);
 	if (v->kind == CKPT_VMA_SYSVSHM) {
 		const SysvShm *s = e->shm;
 
@@ -172,7 +182,7 @@ static int vma_check(const struct ckpt_vma *v, const struct ckpt_vma *prev, cons
 	if (prev && v->start < prev->end)
 		return ckpt_img_bad("%s: VMA %zu (%" PRIx64 "-%" PRIx64 ") overlaps or is out of "
 				    "order", name, i, v->start, v->end);
-	if (v->kind < CKPT_VMA_ANON || v->kind > CKPT_VMA_SYSVSHM ||
+	if (v->kind < CKPT_VMA_ANON || v->kind > CKPT_VMA_MEMFD ||
 	    (v->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return ckpt_img_bad("%s: VMA %zu has an invalid kind %u or protection 0x%x", name, i,
 				    v->kind, v->prot);
@@ -272,7 +282,8 @@ int ckpt_img_write_pagemap(int dirfd, pid_t pid, const struct ckpt_mm *mm)
 static bool vma_holds_pages(const struct ckpt_vma *v)
 {
 	return (v->kind == CKPT_VMA_ANON || v->kind == CKPT_VMA_SHANON ||
-		v->kind == CKPT_VMA_FILE_PRIVATE || v->kind == CKPT_VMA_SYSVSHM) && !v->shared_pid;
+		v->kind == CKPT_VMA_FILE_PRIVATE || v->kind == CKPT_VMA_SYSVSHM ||
+		(v->kind == CKPT_VMA_MEMFD && v->memfd_fd < 0)) && !v->shared_pid;
 }
 
 /*

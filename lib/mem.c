@@ -42,7 +42,8 @@ bool ckpt_vma_is_special(const struct ckpt_vma *v)
 bool ckpt_vma_has_pages(const struct ckpt_vma *v)
 {
 	return (v->kind == CKPT_VMA_ANON || v->kind == CKPT_VMA_SHANON ||
-		v->kind == CKPT_VMA_FILE_PRIVATE || v->kind == CKPT_VMA_SYSVSHM) && !v->shared_pid;
+		v->kind == CKPT_VMA_FILE_PRIVATE || v->kind == CKPT_VMA_SYSVSHM ||
+		(v->kind == CKPT_VMA_MEMFD && v->memfd_fd < 0)) && !v->shared_pid;
 }
 
 const struct ckpt_vma *ckpt_mm_find_vma(const struct ckpt_mm *mm, uint64_t start, uint64_t end)

@@ -33,7 +33,8 @@ struct filler {
 
 bool ckpt_pagefill_uffd_ok(const struct ckpt_vma *v)
 {
-	return v->kind == CKPT_VMA_ANON || v->kind == CKPT_VMA_SHANON;
+	return v->kind == CKPT_VMA_ANON || v->kind == CKPT_VMA_SHANON ||
+	       (v->kind == CKPT_VMA_MEMFD && v->memfd_fd < 0);
 }
 
 static int copy_piece(struct filler *f, const struct piece *p, uint8_t *buf)

@@ -242,6 +242,12 @@ static int vma_classify(struct ckpt_vma *v, char shared, const char *name)
 		v->kind = CKPT_VMA_SHANON;
 		return 0;
 	}
+	if (shared == 's' && !strncmp(name, "/memfd:", 7) && strlen(name) > 17 &&
+	    !strcmp(name + strlen(name) - 10, " (deleted)")) {
+		v->kind = CKPT_VMA_MEMFD; /* the object by its map_files identity */
+		v->memfd_fd = -1;
+		return 0;
+	}
 	if (shared == 's' && !strncmp(name, "/SYSV", 5) && strlen(name) == 23 &&
 	    strspn(name + 5, "0123456789abcdef") == 8 && !strcmp(name + 13, " (deleted)")) {
 		v->kind = CKPT_VMA_SYSVSHM; /* the caller reads the segment */

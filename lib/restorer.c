@@ -319,6 +319,34 @@ static int map_shared_ref(struct rst *r, const struct ckpt_vma *v)
 }
 
 /*
+ * A mapped memfd no fd of the task names: a new one of the same name and
+ * size, mapped at the same offset (its pages are filled like anonymous
+ * memory); later mappings of it in the tree refer to this one.
+ */
+static int map_new_memfd(struct rst *r, const struct ckpt_vma *v, uint64_t prot)
+{
+	const char *n = v->name && !strncmp(v->name, "/memfd:", 7) ? v->name + 7 : "ckpt";
+	size_t len = strlen(n) >= 10 ? strlen(n) - 10 : strlen(n); /* " (deleted)" */
+	char name[250];
+	long fd;
+	int err, err2;
+
+	snprintf(name, sizeof(name), "%.*s", (int)MIN(len, sizeof(name) - 1), n);
+	err = ckpt_vm_write(r->pid, SCRATCH(r), name, strlen(name) + 1);
+	if (err)
+		return err;
+	err = inj(r, "memfd_create", SYS_memfd_create, SCRATCH(r), MFD_CLOEXEC, 0, 0, 0, 0, &fd);
+	if (err)
+		return err;
+	err = inj(r, "ftruncate of a memfd", SYS_ftruncate, fd, v->file.size, 0, 0, 0, 0, NULL);
+	if (!err)
+		err = inj(r, "mmap of a memfd", SYS_mmap, v->start, v->end - v->start, prot,
+			  MAP_SHARED | MAP_FIXED, fd, v->pgoff, NULL);
+	err2 = inj(r, "close", SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	return err ?: err2;
+}
+
+/*
  * shmat() the segment (ckpt made it exist) where the image had it: one
  * attach covers the VMAs mprotect split it into; they get their protections
  * in the mprotect pass.  Read-only unless the attach was writable.
@@ -384,6 +412,23 @@ static int map_vmas(struct rst *r)
 		case CKPT_VMA_FILE_SHARED:
 			flags |= v->kind == CKPT_VMA_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
 			fd = r->fds->vma[i];
+			off = v->pgoff;
+			break;
+		case CKPT_VMA_MEMFD:
+			if (v->shared_pid) {
+				err = map_shared_ref(r, v);
+				if (err)
+					return err;
+				continue;
+			}
+			if (v->memfd_fd < 0) {
+				err = map_new_memfd(r, v, prot);
+				if (err)
+					return err;
+				continue;
+			}
+			flags |= MAP_SHARED; /* from the task's own fd, restored already */
+			fd = v->memfd_fd;
 			off = v->pgoff;
 			break;
 		case CKPT_VMA_SYSVSHM:

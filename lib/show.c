@@ -21,7 +21,7 @@ static const char *const vma_kinds[] = {
 	[CKPT_VMA_FILE_PRIVATE] = "file_private", [CKPT_VMA_FILE_SHARED] = "file_shared",
 	[CKPT_VMA_VDSO] = "vdso", [CKPT_VMA_VVAR] = "vvar",
 	[CKPT_VMA_VVAR_VCLOCK] = "vvar_vclock", [CKPT_VMA_VSYSCALL] = "vsyscall",
-	[CKPT_VMA_SYSVSHM] = "sysv_shm",
+	[CKPT_VMA_SYSVSHM] = "sysv_shm", [CKPT_VMA_MEMFD] = "memfd",
 };
 static const char *const fd_kinds[] = {
 	[CKPT_FD_REG] = "regular", [CKPT_FD_DEVNULL] = "devnull", [CKPT_FD_TTY] = "tty",
@@ -235,6 +235,11 @@ static void show_vma(struct ckpt_pr *p, const struct ckpt_vma *v)
 		ckpt_pr_u64f(p, "uid", " uid %" PRIu64, v->shm.uid);
 		ckpt_pr_u64f(p, "gid", " gid %" PRIu64, v->shm.gid);
 		ckpt_pr_obj_close(p);
+	}
+	if (v->kind == CKPT_VMA_MEMFD) {
+		show_file_id(p, &v->file);
+		ckpt_pr_i64f(p, "memfd_fd", v->memfd_fd >= 0 ? " (mapped from fd %" PRId64 ")" : NULL,
+			     v->memfd_fd);
 	}
 	if (v->shared_pid) {
 		ckpt_pr_i64f(p, "shared_pid", " (pages in pid %" PRId64, v->shared_pid);

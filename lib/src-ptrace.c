@@ -392,14 +392,20 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 			err = vma_file_id(src, v);
 			if (err)
 				return err;
-		} else if (v->kind == CKPT_VMA_SHANON) {
+		} else if (v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_MEMFD) {
 			char mf[64];
 			struct stat st;
 
-			/* Its shmem identity, to find memory shared with another task. */
+			/* Its shmem identity, to find memory shared with another task or an fd. */
 			snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
-			if (!fstatat(src->procfd, mf, &st, 0))
+			if (!fstatat(src->procfd, mf, &st, 0)) {
 				ckpt_file_id_set(&v->file, &st);
+			} else if (v->kind == CKPT_VMA_MEMFD) {
+				err = -errno;
+				pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": cannot stat %s: %s",
+				       src->pid, v->start, v->end, v->name, strerror(errno));
+				return err;
+			}
 		}
 	}
 	err = sysv_shm_check(src, mm);
@@ -503,8 +509,8 @@ static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 	size_t n = *ret_n, cap = n;
 	int err;
 
-	if ((v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM) &&
-	    !scan_shmem(src, v, ret, ret_n))
+	if ((v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM ||
+	     v->kind == CKPT_VMA_MEMFD) && !scan_shmem(src, v, ret, ret_n))
 		return 0;
 	if (v->kind == CKPT_VMA_FILE_PRIVATE) {
 		/* Only pages copied on write differ from the file. */

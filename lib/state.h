@@ -31,6 +31,7 @@ enum ckpt_vma_kind {
 	CKPT_VMA_VVAR_VCLOCK,
 	CKPT_VMA_VSYSCALL,
 	CKPT_VMA_SYSVSHM,      /* a SysV shared memory segment (shmat), see ckpt_sysv_shm */
+	CKPT_VMA_MEMFD,        /* MAP_SHARED of a memfd: name in name, file.size its size */
 };
 
 /* VMA attributes beyond prot/flags, from smaps' VmFlags. */
@@ -85,6 +86,11 @@ struct ckpt_vma {
 	 * several contiguous ones (split by mprotect) covering the segment.
 	 */
 	struct ckpt_sysv_shm shm;
+	/*
+	 * CKPT_VMA_MEMFD: an fd of this task open on the same memfd (mapped
+	 * from it at restore, no pages stored), or -1.
+	 */
+	int32_t memfd_fd;
 };
 
 /*

@@ -155,6 +155,7 @@ if start sysvshm; then
 	ipcrm -M "$key" 2>/dev/null
 else bad "$WHY"; fi
 new_test memfd; cycle memfdp
+new_test memfd_mapped_tree; cycle memfdmap
 new_test signals_creds_limits; cycle signals "$ROOT/signals_creds_limits"
 new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"
 new_test in_nanosleep; cycle sleeper

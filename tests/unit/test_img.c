@@ -679,6 +679,47 @@ static void test_sysv_shm_vmas(void **state)
 	reset_dir();
 }
 
+/* A memfd mapped from the task's fd, one that holds pages, and a bad fd. */
+static void test_memfd_vmas(void **state)
+{
+	struct ckpt_vma v[2] = {
+		{ .start = 0x7f0000000000, .end = 0x7f0000006000, .kind = CKPT_VMA_MEMFD,
+		  .prot = PROT_READ | PROT_WRITE, .name = (char *)"/memfd:m (deleted)",
+		  .memfd_fd = 3, .file = { .dev = 1, .ino = 77, .size = 20000, .mode = 0100777 } },
+		{ .start = 0x7f0000010000, .end = 0x7f0000012000, .pgoff = 0x10000,
+		  .kind = CKPT_VMA_MEMFD, .prot = PROT_READ, .name = (char *)"/memfd:n (deleted)",
+		  .memfd_fd = -1, .file = { .dev = 1, .ino = 78, .size = 1 << 20 } },
+	};
+	struct ckpt_mm mm = { .vmas = v, .n_vmas = 2, .exe_path = (char *)"/bin/x" }, r;
+	struct ckpt_task t;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ckpt_img_write_mm(dfd, 4242, &mm), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(ckpt_img_read_mm(dfd, 4242, &r), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(r.vmas[i].memfd_fd, v[i].memfd_fd);
+		assert_int_equal(r.vmas[i].file.size, v[i].file.size);
+		assert_string_equal(r.vmas[i].name, v[i].name);
+	}
+	memset(&t, 0, sizeof(t));
+	t.mm = r;
+	ckpt_task_free(&t);
+	/* mapped from an fd and also a reference to another task's mapping */
+	v[0].shared_pid = 9, v[0].shared_start = 0x1000, v[0].shared_end = 0x2000;
+	reset_dir();
+	assert_int_equal(ckpt_img_write_mm(dfd, 4242, &mm), 0);
+	memset(&r, 0, sizeof(r));
+	unit_log_reset();
+	assert_int_equal(ckpt_img_read_mm(dfd, 4242, &r), -EBADMSG);
+	assert_int_equal(unit_log_errors(), 1);
+	memset(&t, 0, sizeof(t));
+	t.mm = r;
+	ckpt_task_free(&t);
+	reset_dir();
+}
+
 static void test_roundtrip_pipes(void **state)
 {
 	uint8_t big[65536];
@@ -1555,6 +1596,7 @@ int main(void)
 		T(test_roundtrip_inventory),
 		T(test_roundtrip_pipes),
 		T(test_sysv_shm_vmas),
+		T(test_memfd_vmas),
 		T(test_untouched_and_write_errors),
 		T(test_damaged),
 		T(test_extra_record),

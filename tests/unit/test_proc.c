@@ -762,7 +762,7 @@ static void test_smaps_unnamed_anon_alone(void **state)
 	free_mm(&mm);
 }
 
-/* A SysV attach by its name; a file that merely looks like one is a file. */
+/* A SysV attach and a shared memfd by their names; a file that merely looks like one is a file. */
 static void test_smaps_sysv(void **state)
 {
 	struct ckpt_mm mm = { 0 };
@@ -776,9 +776,19 @@ static void test_smaps_sysv(void **state)
 				     "7f0000011000-7f0000012000 rw-s 00000000 fe:00 13          "
 				     "/SYSVnotasegment (deleted)\n"
 				     "7f0000012000-7f0000013000 rw-s 00000000 fe:00 14          "
-				     "/SYSVzzzzzzzz (deleted)\n", &mm), 0);
-	assert_int_equal(mm.n_vmas, 4);
+				     "/SYSVzzzzzzzz (deleted)\n"
+				     "7f0000013000-7f0000014000 rw-s 00000000 00:01 15          "
+				     "/memfd:a b (deleted)\n"
+				     "7f0000014000-7f0000015000 rw-p 00000000 00:01 15          "
+				     "/memfd:a b (deleted)\n", &mm), 0);
+	assert_int_equal(mm.n_vmas, 6);
 	assert_int_equal(mm.vmas[3].kind, CKPT_VMA_FILE_SHARED);
+	assert_int_equal(mm.vmas[4].kind, CKPT_VMA_MEMFD);
+	assert_int_equal(mm.vmas[4].memfd_fd, -1);
+	assert_null(mm.vmas[4].path);
+	assert_string_equal(mm.vmas[4].name, "/memfd:a b (deleted)");
+	/* a private mapping of a memfd is a (deleted) file: refused by the source */
+	assert_int_equal(mm.vmas[5].kind, CKPT_VMA_FILE_PRIVATE);
 	assert_int_equal(mm.vmas[0].kind, CKPT_VMA_SYSVSHM);
 	assert_null(mm.vmas[0].path);
 	assert_string_equal(mm.vmas[0].name, "/SYSV5eed0001 (deleted)");
