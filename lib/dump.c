@@ -287,12 +287,26 @@ static int add_children(struct dtree *tr, size_t i, bool shell_job)
 }
 
 /*
- * Descriptors a child shares with its parent (inherited across fork, one
- * open file description) are restored by inheriting them again.
+ * Descriptors a task shares with an earlier task of the tree (one open file
+ * description) are restored by taking that task's: its parent's (inherited
+ * across fork) when it has it, else any earlier task's (siblings that kept
+ * what their parent closed, an fd passed with SCM_RIGHTS, ...).
  */
+static const struct ckpt_fd *find_description(const struct dtask *d, pid_t pid,
+					      const struct ckpt_fd *f)
+{
+	size_t k;
+
+	for (k = 0; d && !d->task.zombie && k < d->task.n_fds; k++)
+		if (d->task.fds[k].dup_of < 0 &&
+		    ckpt_fd_same_description(d->src.pid, &d->task.fds[k], pid, f))
+			return &d->task.fds[k];
+	return NULL;
+}
+
 static void find_inherited(struct dtree *tr)
 {
-	size_t i, j, k;
+	size_t i, j, a;
 
 	for (i = 1; i < tr->n; i++) {
 		struct ckpt_task *c = &tr->t[i].task;
@@ -300,16 +314,20 @@ static void find_inherited(struct dtree *tr)
 
 		for (j = 0; j < c->n_fds; j++) {
 			struct ckpt_fd *f = &c->fds[j];
+			const struct ckpt_fd *g = NULL;
 
 			f->parent_fd = -1;
-			for (k = 0; pd && f->dup_of < 0 && k < pd->task.n_fds; k++) {
-				const struct ckpt_fd *g = &pd->task.fds[k];
-
-				if (ckpt_fd_same_description(pd->src.pid, g, c->pid, f)) {
-					f->parent_fd = g->fd;
-					break;
-				}
+			f->peer_pid = 0;
+			if (f->dup_of >= 0)
+				continue;
+			g = find_description(pd, c->pid, f);
+			for (a = 0; !g && a < i; a++) {
+				g = &tr->t[a] == pd ? NULL : find_description(&tr->t[a], c->pid, f);
+				if (g)
+					f->peer_pid = tr->t[a].src.pid;
 			}
+			if (g)
+				f->parent_fd = g->fd;
 		}
 	}
 }

@@ -551,6 +551,8 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		e.rdev = f->rdev;
 		e.dup_of = f->dup_of;
 		e.parent_fd = f->parent_fd;
+		e.has_peer_pid = f->peer_pid != 0;
+		e.peer_pid = f->peer_pid;
 		ckpt_img_str_out(f->path, &e.has_path, &e.path);
 		ckpt_img_file_id_out(&id, &f->file);
 		e.file = &id;
@@ -607,6 +609,9 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 				    f->dup_of);
 	if (f->parent_fd < -1 || f->parent_fd >= MAX_FD)
 		return ckpt_img_bad("%s: fd %d: invalid parent fd %d", name, f->fd, f->parent_fd);
+	f->peer_pid = e->peer_pid;
+	if (f->peer_pid < 0 || (f->peer_pid && f->parent_fd < 0))
+		return ckpt_img_bad("%s: fd %d: invalid peer %d", name, f->fd, f->peer_pid);
 	f->fd_flags = e->fd_flags;
 	f->flags = e->flags;
 	f->pos = e->pos;

@@ -264,9 +264,27 @@ static int restore_rlimits(const struct ckpt_task *t)
 static int create_task(struct rst_ctx *c, pid_t *ret);
 
 /*
+ * An earlier task's fd (restored: tasks set up one after the other, in
+ * tree order, and it is stopped now), taken with pidfd_getfd().
+ */
+static int peer_fd(pid_t peer, int fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, peer, 0), got = -1, e;
+
+	if (pidfd >= 0) {
+		got = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		e = errno;
+		close(pidfd);
+		errno = e;
+	}
+	return got;
+}
+
+/*
  * fds shared with the parent (inherited across fork) are the parent's,
- * already restored at the same numbers in our copy of its table: keep them
- * above the helper fds until our own table is rebuilt.
+ * already restored at the same numbers in our copy of its table; fds
+ * shared with another earlier task are taken from it.  Keep them above the
+ * helper fds until our own table is rebuilt.
  */
 static int grab_inherited(struct rst_ctx *c)
 {
@@ -274,13 +292,21 @@ static int grab_inherited(struct rst_ctx *c)
 
 	for (i = 0; i < c->t.n_fds; i++) {
 		struct ckpt_fd *f = &c->t.fds[i];
-		int tmp;
+		int tmp, from = f->parent_fd;
 
 		if (f->parent_fd < 0)
 			continue;
-		tmp = fcntl(f->parent_fd, F_DUPFD_CLOEXEC, c->fds.base);
+		if (f->peer_pid) {
+			from = peer_fd(f->peer_pid, f->parent_fd);
+			if (from < 0)
+				return errno_fail("fd %d: cannot take fd %d of pid %d", f->fd,
+						  f->parent_fd, f->peer_pid);
+		}
+		tmp = fcntl(from, F_DUPFD_CLOEXEC, c->fds.base);
 		if (tmp < 0)
 			return errno_fail("fd %d: the parent's fd %d is not there", f->fd, f->parent_fd);
+		if (f->peer_pid)
+			close(from);
 		f->parent_fd = tmp; /* our copy of the image: now where to dup it from */
 	}
 	return 0;
@@ -656,8 +682,20 @@ static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct c
 			pr_err("core-%d.img: its parent %d is not restored before it", c->t.pid, c->t.ppid);
 			return -EBADMSG;
 		}
-		for (j = 0; j < c->t.n_fds; j++)
-			base = MAX(base, c->t.fds[j].fd + 1);
+		for (j = 0; j < c->t.n_fds; j++) {
+			const struct ckpt_fd *f = &c->t.fds[j];
+			size_t k;
+
+			base = MAX(base, f->fd + 1);
+			for (k = 0; f->peer_pid && k < i; k++)
+				if (tr->c[k].t.pid == f->peer_pid && !tr->c[k].t.zombie)
+					break;
+			if (f->peer_pid && k == i) {
+				pr_err("files-%d.img: fd %d is shared with pid %d, which is not a live task "
+				       "restored before it", c->t.pid, f->fd, f->peer_pid);
+				return -EBADMSG;
+			}
+		}
 	}
 	for (i = 0; i < tr->n; i++) {
 		if (tr->c[i].t.zombie)

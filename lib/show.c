@@ -314,8 +314,11 @@ static void show_fd(struct ckpt_pr *p, const struct ckpt_fd *f)
 		      f->fd_flags & 1);
 	ckpt_pr_u64f(p, "fd_flags", NULL, f->fd_flags);
 	ckpt_pr_i64f(p, "dup_of", f->dup_of >= 0 ? " same file as fd %" PRId64 : NULL, f->dup_of);
-	ckpt_pr_i64f(p, "parent_fd", f->parent_fd >= 0 ? " inherited (parent's fd %" PRId64 ")" :
-			 NULL, f->parent_fd);
+	ckpt_pr_i64f(p, "parent_fd", f->parent_fd >= 0 && !f->peer_pid ?
+			 " inherited (parent's fd %" PRId64 ")" : NULL, f->parent_fd);
+	ckpt_pr_i64f(p, "peer_pid", f->peer_pid ? " shared with pid %" PRId64 : NULL, f->peer_pid);
+	if (f->peer_pid)
+		ckpt_pr_text(p, "'s fd %d", f->parent_fd);
 	ckpt_pr_hexf(p, "rdev", f->kind == CKPT_FD_MEMDEV ? " rdev 0x%" PRIx64 : NULL, f->rdev);
 	if (f->kind == CKPT_FD_MEMFD) {
 		ckpt_pr_u64f(p, "memfd_bytes", " %" PRIu64 " bytes", f->data_len);

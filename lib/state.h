@@ -163,6 +163,12 @@ struct ckpt_fd {
 	uint64_t rdev; /* for character devices */
 	int32_t dup_of; /* same open file description as this lower fd, or -1 */
 	int32_t parent_fd; /* inherited: the parent's fd of the same description, or -1 */
+	/*
+	 * With parent_fd: the open file description is not the parent's but that
+	 * of fd parent_fd of this earlier task of the tree (a sibling, a cousin,
+	 * a task it was passed to with SCM_RIGHTS...).  0: the parent.
+	 */
+	int32_t peer_pid;
 	uint64_t eventfd_count;
 	bool eventfd_semaphore;
 	uint8_t *data; /* memfd contents */

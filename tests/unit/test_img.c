@@ -251,7 +251,7 @@ static void make_fds(struct ckpt_task *t)
 	}
 	f[0].kind = CKPT_FD_DEVNULL, f[0].path = xstrdup("/dev/null"), f[0].rdev = 0x103;
 	f[1].kind = CKPT_FD_REG, f[1].path = xstrdup("/tmp/log \"quoted\"\tfile");
-	f[1].flags = O_WRONLY | O_APPEND, f[1].pos = 77, f[1].parent_fd = 1;
+	f[1].flags = O_WRONLY | O_APPEND, f[1].pos = 77, f[1].parent_fd = 1, f[1].peer_pid = 4000;
 	f[2].kind = CKPT_FD_REG, f[2].path = xstrdup("/tmp/log \"quoted\"\tfile"), f[2].dup_of = 1;
 	f[2].fd_flags = FD_CLOEXEC;
 	f[3].kind = CKPT_FD_TTY, f[3].path = xstrdup("/dev/pts/3"), f[3].rdev = 0x8803, f[3].flags = O_RDWR;
@@ -369,7 +369,7 @@ static void assert_fd_eq(const struct ckpt_fd *a, const struct ckpt_fd *b)
 	EQ(a, b, fd); EQ(a, b, kind); EQ(a, b, fd_flags); EQ(a, b, flags); EQ(a, b, pos);
 	assert_str_eq(a->path, b->path);
 	assert_file_id_eq(&a->file, &b->file);
-	EQ(a, b, rdev); EQ(a, b, dup_of); EQ(a, b, parent_fd);
+	EQ(a, b, rdev); EQ(a, b, dup_of); EQ(a, b, parent_fd); EQ(a, b, peer_pid);
 	EQ(a, b, eventfd_count); EQ(a, b, eventfd_semaphore);
 	EQ(a, b, data_len);
 	if (a->data_len)
@@ -1053,6 +1053,8 @@ static void m_fd_dup_later(struct ckpt_task *t) { t->fds[1].dup_of = 2; }
 static void m_fd_dup_of_dup(struct ckpt_task *t) { t->fds[3].dup_of = 2; }
 static void m_fd_dup_missing(struct ckpt_task *t) { t->fds[7].dup_of = 500; }
 static void m_fd_parent(struct ckpt_task *t) { t->fds[1].parent_fd = -2; }
+static void m_fd_peer_alone(struct ckpt_task *t) { t->fds[1].parent_fd = -1; }
+static void m_fd_peer_neg(struct ckpt_task *t) { t->fds[1].peer_pid = -3; }
 static void m_fd_no_path(struct ckpt_task *t) { free(t->fds[1].path), t->fds[1].path = NULL; }
 static void m_fd_rel_path(struct ckpt_task *t) { t->fds[1].path[0] = 'x'; }
 static void m_cwd_relative(struct ckpt_task *t) { free(t->cwd), t->cwd = xstrdup("tmp"); }
@@ -1114,6 +1116,7 @@ static const struct {
 	{ "files-4242.img", m_fd_kind }, { "files-4242.img", m_fd_kind_high },
 	{ "files-4242.img", m_fd_dup_later }, { "files-4242.img", m_fd_dup_of_dup },
 	{ "files-4242.img", m_fd_dup_missing }, { "files-4242.img", m_fd_parent },
+	{ "files-4242.img", m_fd_peer_alone }, { "files-4242.img", m_fd_peer_neg },
 	{ "files-4242.img", m_fd_no_path }, { "files-4242.img", m_fd_rel_path },
 	{ "core-4242.img", m_cwd_relative }, { "core-4242.img", m_no_cwd },
 	{ "core-4242.img", m_root_relative }, { "core-4242.img", m_umask },
