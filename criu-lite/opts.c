@@ -60,6 +60,7 @@ enum {
 	OPT_JSON,
 	OPT_STATS,
 	OPT_VERSION,
+	OPT_FREEZE_CGROUP,
 };
 
 static const struct option common_opts[] = {
@@ -80,6 +81,7 @@ static const struct option dump_opts[] = {
 	{ "leave-running", no_argument, NULL, 'R' },
 	{ "shell-job", no_argument, NULL, 'j' },
 	{ "display-stats", no_argument, NULL, OPT_STATS },
+	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ 0 },
 };
 
@@ -187,6 +189,9 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 			break;
 		case OPT_STATS:
 			cli->display_stats = true;
+			break;
+		case OPT_FREEZE_CGROUP:
+			cli->dump.freeze_cgroup = optarg;
 			break;
 		default:
 			return bad_option(cli, argv, c);

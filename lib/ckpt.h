@@ -27,6 +27,7 @@ struct ckpt_dump_opts {
 	const char *dir;     /* image directory (created; must be absent, empty or a previous image) */
 	bool leave_running;  /* resume the task after the dump instead of killing it */
 	bool shell_job;      /* allow a controlling terminal / outside session */
+	const char *freeze_cgroup; /* freeze with this cgroup's freezer, then seize (or NULL) */
 	struct ckpt_dump_stats *stats; /* optional */
 };
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -17,6 +19,7 @@
 #include "ckpt.h"
 #include "img.h"
 #include "files.h"
+#include "freezer.h"
 #include "imgdir.h"
 #include "log.h"
 #include "mem.h"
@@ -168,9 +171,20 @@ struct dtask {
 	bool seized, opened;
 };
 
+/* A task seized while its cgroup was frozen (--freeze-cgroup), stopped since. */
+struct prefrozen {
+	pid_t pid;
+	pid_t *tids;
+	size_t n_tids;
+	bool stopped;  /* was stopped by a signal (SIGCONT sent, stopped again at the end) */
+	bool taken;    /* became a dtask, which owns tids */
+};
+
 struct dtree {
 	struct dtask *t; /* t[0] is the root; parents come before their children */
 	size_t n, cap;
+	struct prefrozen *pre;
+	size_t n_pre, cap_pre;
 };
 
 static struct dtask *find_task(struct dtree *tr, pid_t pid)
@@ -223,12 +237,32 @@ static int add_zombie(struct dtask *d)
 	return 0;
 }
 
-/* Seize and stop every thread of d; refuse what cannot be dumped. */
-static int freeze_task(struct dtask *d)
+static struct prefrozen *find_pre(struct dtree *tr, pid_t pid)
 {
+	size_t i;
+
+	for (i = 0; i < tr->n_pre; i++)
+		if (tr->pre[i].pid == pid)
+			return &tr->pre[i];
+	return NULL;
+}
+
+/* Seize and stop every thread of d; refuse what cannot be dumped. */
+static int freeze_task(struct dtree *tr, struct dtask *d)
+{
+	struct prefrozen *pre = find_pre(tr, d->src.pid);
 	pid_t pid = d->src.pid;
 	int procfd = d->src.procfd, err;
 
+	if (pre && !pre->taken) {
+		/* Seized and stopped already, while its cgroup was frozen. */
+		pre->taken = d->seized = true;
+		d->task.stopped = pre->stopped;
+		d->tids = pre->tids;
+		d->n_tids = pre->n_tids;
+		pre->tids = NULL;
+		return check_target(pid, procfd, true);
+	}
 	err = check_target(pid, procfd, false);
 	if (err)
 		return err;
@@ -275,7 +309,7 @@ static int add_children(struct dtree *tr, size_t i, bool shell_job)
 			if (!err && !add_zombie(&tr->t[tr->n - 1]))
 				continue;
 			if (!err)
-				err = freeze_task(&tr->t[tr->n - 1]); /* it says why not */
+				err = freeze_task(tr, &tr->t[tr->n - 1]); /* it says why not */
 			if (err) {
 				free(buf);
 				return err;
@@ -498,6 +532,198 @@ static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n
 	return 0;
 }
 
+/* Tasks seized in the frozen cgroup that the tree walk did not take: let them go. */
+static void release_pre(struct dtree *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n_pre; i++) {
+		struct prefrozen *p = &tr->pre[i];
+
+		if (!p->taken) {
+			if (p->stopped)
+				kill(p->pid, SIGSTOP);
+			ckpt_ptrace_detach_all(p->tids, p->n_tids);
+		}
+		free(p->tids);
+	}
+	free(tr->pre);
+	tr->pre = NULL;
+	tr->n_pre = 0;
+}
+
+/* The pids of the tree rooted at pid (children of every thread), root first. */
+static int list_tree(pid_t pid, pid_t **ret, size_t *ret_n)
+{
+	pid_t *v = NULL;
+	size_t n = 0, cap = 0, i;
+	int err;
+
+	err = ckpt_grow((void **)&v, &cap, 1, sizeof(*v));
+	if (err)
+		return err;
+	v[n++] = pid;
+	for (i = 0; i < n && !err; i++) {
+		char path[300], *buf, *p, *end;
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", v[i]);
+		d = opendir(path);
+		while (d && !err && (de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/children", v[i], de->d_name);
+			if (ckpt_read_file(AT_FDCWD, path, &buf, NULL))
+				continue;
+			for (p = buf; !err; p = end) {
+				long c = strtol(p, &end, 10);
+
+				if (end == p)
+					break;
+				err = ckpt_grow((void **)&v, &cap, n + 1, sizeof(*v));
+				if (!err)
+					v[n++] = c;
+			}
+			free(buf);
+		}
+		if (d)
+			closedir(d);
+	}
+	if (err) {
+		free(v);
+		return err;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Seize every thread of pid (its cgroup is frozen: none can appear or go). */
+static int preseize_task(struct dtree *tr, pid_t pid, bool stopped)
+{
+	struct prefrozen *p;
+	char path[64];
+	struct dirent *de;
+	size_t cap = 0;
+	int err;
+	DIR *d;
+
+	err = ckpt_grow((void **)&tr->pre, &tr->cap_pre, tr->n_pre + 1, sizeof(*tr->pre));
+	if (err)
+		return err;
+	p = &tr->pre[tr->n_pre];
+	*p = (struct prefrozen){ .pid = pid, .stopped = stopped };
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	d = opendir(path);
+	if (d) {
+		struct ckpt_proc_stat st;
+		bool zombie = !ckpt_proc_stat(dirfd(d), &st) && st.state == 'Z';
+
+		closedir(d);
+		if (zombie)
+			return 0; /* nothing to seize; the tree walk records it */
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0; /* gone: the tree walk says so */
+	tr->n_pre++;
+	while (!err && (de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+
+		if (tid <= 0)
+			continue;
+		err = ckpt_grow((void **)&p->tids, &cap, p->n_tids + 1, sizeof(*p->tids));
+		if (err)
+			break;
+		err = ckpt_ptrace_seize(tid, false);
+		if (err == -ESRCH) {
+			err = 0;
+			continue;
+		}
+		if (err) {
+			pr_err("pid %d: cannot attach with ptrace: %s", tid, strerror(-err));
+			break;
+		}
+		p->tids[p->n_tids++] = tid;
+		if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
+			err = -errno;
+	}
+	closedir(d);
+	return err;
+}
+
+/*
+ * --freeze-cgroup: freeze the cgroup, seize and interrupt every thread of
+ * the tree while nothing of it runs, thaw: each thread stops before it runs
+ * another instruction of its own, so the tree stops as of one moment and no
+ * child can be forked meanwhile.  The freeze lasts only for the seizing.
+ */
+static int prefreeze_tree(struct dtree *tr, const struct ckpt_dump_opts *o)
+{
+	pid_t *before = NULL, *all = NULL;
+	size_t n_before = 0, n_all = 0, i, k;
+	struct ckpt_freezer fz;
+	int err, err2;
+
+	err = ckpt_freezer_open(o->freeze_cgroup, o->pid, &fz);
+	if (err)
+		return err;
+	/*
+	 * Stopped tasks (state T; frozen tasks all look alike) are seized before
+	 * the freeze: attaching to a stopped task waits for it to re-trap, which
+	 * a frozen one never does (v1 freezer).  Stopped, they cannot fork.
+	 */
+	err = list_tree(o->pid, &before, &n_before);
+	for (i = 0; !err && i < n_before; i++) {
+		struct ckpt_proc_stat st;
+		char path[32];
+		int pfd;
+
+		snprintf(path, sizeof(path), "/proc/%d", before[i]);
+		pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd >= 0 && !ckpt_proc_stat(pfd, &st) && st.state == 'T')
+			err = preseize_task(tr, before[i], true);
+		if (pfd >= 0)
+			close(pfd);
+	}
+	if (!err)
+		err = ckpt_freezer_freeze(&fz);
+	if (err)
+		goto out_stop;
+	err = list_tree(o->pid, &all, &n_all);
+	for (i = 0; !err && i < n_all; i++)
+		if (!find_pre(tr, all[i]))
+			err = preseize_task(tr, all[i], false);
+	err2 = ckpt_freezer_thaw(&fz);
+	err = err ?: err2;
+out_stop:
+	/*
+	 * A stopped task runs no code: wake it (SIGCONT is swallowed), stop it
+	 * again at the end.  Only once thawed: the v1 freezer would drop the wake-up.
+	 */
+	for (i = 0; i < tr->n_pre; i++)
+		if (tr->pre[i].stopped)
+			kill(tr->pre[i].pid, SIGCONT);
+	/* Every seized thread stops now (also on failure: only a stopped one can be detached). */
+	for (i = 0; i < tr->n_pre; i++) {
+		struct prefrozen *p = &tr->pre[i];
+
+		for (k = 0; k < p->n_tids;)
+			if (ckpt_ptrace_wait_stop(p->tids[k]) == -ESRCH)
+				p->tids[k] = p->tids[--p->n_tids]; /* it exited (SIGKILL) */
+			else
+				k++;
+	}
+	if (err)
+		release_pre(tr);
+	ckpt_freezer_close(&fz);
+	free(before);
+	free(all);
+	return err;
+}
+
 static void release_tree(struct dtree *tr, bool kill_them)
 {
 	size_t i, k;
@@ -575,7 +801,14 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	if (err)
 		goto out;
 	t_freeze = now_ns(CLOCK_MONOTONIC);
-	err = freeze_task(&tr.t[0]);
+	if (o->freeze_cgroup) {
+		err = check_target(o->pid, tr.t[0].src.procfd, false);
+		if (!err)
+			err = prefreeze_tree(&tr, o);
+		if (err)
+			goto out;
+	}
+	err = freeze_task(&tr, &tr.t[0]);
 	/* Parents before children: each is frozen before its children are listed. */
 	for (i = 0; !err && i < tr.n; i++)
 		err = add_children(&tr, i, o->shell_job);
@@ -654,6 +887,7 @@ out_release:
 	/* Nothing was changed: let every task run on as it was. */
 	release_tree(&tr, false);
 out:
+	release_pre(&tr);
 	ckpt_pipes_free(pipes, n_pipes);
 	free(inv.pids);
 	free_tree(&tr);

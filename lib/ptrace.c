@@ -61,10 +61,15 @@ int ckpt_ptrace_wait(pid_t pid, int *ret_status)
 
 int ckpt_ptrace_freeze(pid_t pid)
 {
-	int status, err;
-
 	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL))
 		return -errno;
+	return ckpt_ptrace_wait_stop(pid);
+}
+
+int ckpt_ptrace_wait_stop(pid_t pid)
+{
+	int status, err;
+
 	for (;;) {
 		err = ckpt_ptrace_wait(pid, &status);
 		if (err)

@@ -14,6 +14,8 @@
 int ckpt_ptrace_seize(pid_t pid, bool exitkill);
 /* PTRACE_INTERRUPT and wait for the resulting stop; re-delivers signals that arrive meanwhile. */
 int ckpt_ptrace_freeze(pid_t pid);
+/* The waiting half: until the PTRACE_EVENT_STOP an earlier PTRACE_INTERRUPT asked for. */
+int ckpt_ptrace_wait_stop(pid_t pid);
 int ckpt_ptrace_detach(pid_t pid);
 
 /*

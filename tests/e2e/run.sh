@@ -42,7 +42,12 @@ new_test() {
 start() {
 	: >"$LOG"
 	# O_APPEND: the log may grow between a --leave-running dump and a restore.
-	setsid "$PROGS/$1" "${@:2}" >>"$LOG" 2>&1 </dev/null &
+	if [ -n "${START_CGROUP:-}" ]; then # start it inside that cgroup
+		setsid sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$START_CGROUP" \
+			"$PROGS/$1" "${@:2}" >>"$LOG" 2>&1 </dev/null &
+	else
+		setsid "$PROGS/$1" "${@:2}" >>"$LOG" 2>&1 </dev/null &
+	fi
 	PIDS+=("$!")
 	disown # killed later on purpose: no "Killed" job reports
 	wait_for "^READY" 10 || { WHY="no READY from $1"; return 1; }
@@ -350,6 +355,49 @@ if start tree; then
 	elif [ "$(state "$a1")" != T ]; then bad "A1 is not stopped after restore ($(state "$a1"))"
 	elif ! kill -CONT "$a1" || ! why=$(verify); then bad "$why"
 	else ok; fi
+else bad "$WHY"; fi
+
+# --freeze-cgroup, with the v1 freezer and with cgroup v2: a tree with a
+# stopped grandchild comes back whole (A1 still stopped); the cgroup is
+# thawed after the dump; a failing dump (a socket in the tree) leaves the
+# cgroup thawed and the whole tree running.
+freezer_test() { # NAME CGROUP-DIR FROZEN-FILE
+	local cg=$2/ckpt-e2e.$$
+	new_test "tree_freeze_cgroup_$1"
+	if [ -z "$2" ] || [ ! -d "$2" ] || [ ! -w "$2" ]; then
+		skip "no writable $1 cgroup hierarchy${2:+ at $2}"; return
+	fi
+	if ! mkdir -p "$cg" || [ ! -e "$cg/$3" ]; then skip "cannot create a $1 cgroup under $2"; return; fi
+	if START_CGROUP=$cg start tree; then
+		a1=$(awk '$1 == "MEMBER" && $2 == "A1" {print $3}' "$LOG")
+		PIDS+=($(awk '$1 == "MEMBER" {print $3}' "$LOG"))
+		kill -STOP "$a1"; sleep 0.1
+		if ! why=$(dump_restore --freeze-cgroup "$cg"); then bad "$why"
+		elif grep -q "FROZEN\|frozen 1" "$cg/$3"; then bad "$cg left frozen"
+		elif [ "$(state "$a1")" != T ]; then bad "A1 is not stopped after restore ($(state "$a1"))"
+		elif ! kill -CONT "$a1" || ! why=$(verify); then bad "$why"
+		else ok; fi
+	else bad "$WHY"; fi
+	new_test "err_freeze_cgroup_$1"
+	if START_CGROUP=$cg start tree socket; then
+		PIDS+=($(awk '$1 == "MEMBER" {print $3}' "$LOG"))
+		if expect_fail "$CKPT" dump "$PID" -D "$D/img" --freeze-cgroup "$cg" &&
+			[[ $ERR == *socket* ]] && ! grep -q "FROZEN\|frozen 1" "$cg/$3" &&
+			alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
+		else bad "${ERR:-} ${why:-}"; fi
+	else bad "$WHY"; fi
+	kill_leftovers
+	for i in $(seq 1 100); do rmdir "$cg" 2>/dev/null && break; sleep 0.02; done
+}
+freezer_test v1 /sys/fs/cgroup/freezer freezer.state
+freezer_test v2 "$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)" cgroup.events
+
+new_test err_freeze_cgroup_not_member
+if start counter; then
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" --freeze-cgroup /sys/fs/cgroup/freezer &&
+		[[ $ERR == *"not in the freezer cgroup"* || $ERR == *"neither"* || $ERR == *"freezer cgroup"* ]] &&
+		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img" ]; then ok
+	else bad "${ERR:-}"; fi
 else bad "$WHY"; fi
 
 # One unsupported fd anywhere in the tree: the dump fails and every member runs on.

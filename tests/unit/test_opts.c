@@ -35,6 +35,9 @@ static void test_dump(void **s)
 	assert_int_equal(c.dump.pid, 123);
 	assert_string_equal(c.dump.dir, "ckpt-123");
 	assert_false(c.dump.leave_running);
+	assert_null(c.dump.freeze_cgroup);
+	assert_int_equal(parse(&c, "dump", "--freeze-cgroup", "/sys/fs/cgroup/freezer/job", "5", NULL), 0);
+	assert_string_equal(c.dump.freeze_cgroup, "/sys/fs/cgroup/freezer/job");
 	assert_int_equal(parse(&c, "dump", "-D", "/x", "--leave-running", "--shell-job", "77", NULL), 0);
 	assert_int_equal(c.dump.pid, 77);
 	assert_string_equal(c.dump.dir, "/x");
