@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fd-event.h"
 #include "files.h"
 #include "log.h"
 #include "proc.h"
@@ -87,6 +88,19 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 	ckpt_file_id_set(&f->file, st);
 	if (!strcmp(link, "anon_inode:[eventfd]")) {
 		f->kind = CKPT_FD_EVENTFD; /* counter read from fdinfo by the caller */
+		return 0;
+	}
+	/* State from fdinfo, read by the caller. */
+	if (!strcmp(link, "anon_inode:[timerfd]")) {
+		f->kind = CKPT_FD_TIMERFD;
+		return 0;
+	}
+	if (!strcmp(link, "anon_inode:[signalfd]")) {
+		f->kind = CKPT_FD_SIGNALFD;
+		return 0;
+	}
+	if (!strcmp(link, "anon_inode:[eventpoll]")) {
+		f->kind = CKPT_FD_EPOLL;
 		return 0;
 	}
 	if (!strncmp(link, "/memfd:", 7) && S_ISREG(st->st_mode)) {
@@ -217,6 +231,12 @@ static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckp
 	err = ckpt_fd_classify(pid, f, link, &st, shell_job);
 	if (!err && f->kind == CKPT_FD_MEMFD)
 		err = read_memfd(pid, procfd, f);
+	if (!err && f->kind == CKPT_FD_TIMERFD)
+		err = ckpt_fdinfo_timerfd(pid, info, f);
+	if (!err && f->kind == CKPT_FD_SIGNALFD)
+		err = ckpt_fdinfo_signalfd(pid, info, f);
+	if (!err && f->kind == CKPT_FD_EPOLL)
+		err = ckpt_fdinfo_epoll(pid, info, f);
 	if (!err && f->kind == CKPT_FD_EVENTFD) {
 		const char *c = strstr(info, "eventfd-count:"), *sem = strstr(info, "eventfd-semaphore:");
 
@@ -297,6 +317,7 @@ int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *
 	if (!err) {
 		qsort(t->fds, t->n_fds, sizeof(*t->fds), fd_cmp);
 		find_dups(pid, t);
+		err = ckpt_epoll_check(pid, t);
 	}
 	return err;
 }
@@ -408,6 +429,11 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 	case CKPT_FD_MEMFD:
 		fd = make_memfd(f);
 		break;
+	case CKPT_FD_TIMERFD:
+	case CKPT_FD_SIGNALFD:
+	case CKPT_FD_EPOLL:
+		fd = ckpt_fd_event_open(f);
+		break;
 	case CKPT_FD_EVENTFD:
 		fd = eventfd(0, (flags & O_NONBLOCK ? EFD_NONBLOCK : 0) |
 				       (f->eventfd_semaphore ? EFD_SEMAPHORE : 0));
@@ -481,5 +507,5 @@ int ckpt_files_restore(const struct ckpt_task *t, int tty_fd, const struct ckpt_
 		if (err)
 			return err;
 	}
-	return 0;
+	return ckpt_epoll_restore(t); /* its targets are all back now */
 }

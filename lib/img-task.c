@@ -539,6 +539,8 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 	for (i = 0; i < t->n_fds && !err; i++) {
 		const struct ckpt_fd *f = &t->fds[i];
 		FdEntry e = FD_ENTRY__INIT;
+		EpollTarget *ep = NULL, **epp = NULL;
+		TimerfdState tfd;
 		FileId id;
 
 		e.has_fd = e.has_kind = e.has_fd_flags = e.has_flags = e.has_pos = true;
@@ -562,10 +564,52 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 			e.data.len = f->data_len;
 			e.seals = f->seals;
 		}
+		if (f->kind == CKPT_FD_TIMERFD) {
+			timerfd_state__init(&tfd);
+			tfd.has_clock = tfd.has_flags = tfd.has_ticks = true;
+			tfd.has_value_ns = tfd.has_interval_ns = true;
+			tfd.clock = f->tfd_clock;
+			tfd.flags = f->tfd_settime_flags;
+			tfd.ticks = f->tfd_ticks;
+			tfd.value_ns = f->tfd_value_ns;
+			tfd.interval_ns = f->tfd_interval_ns;
+			e.timerfd = &tfd;
+		}
+		e.has_sigmask = f->kind == CKPT_FD_SIGNALFD;
+		e.sigmask = f->sigmask;
+		if (f->kind == CKPT_FD_EPOLL && f->n_epoll) {
+			size_t k;
+
+			ep = calloc(f->n_epoll, sizeof(*ep));
+			epp = calloc(f->n_epoll, sizeof(*epp));
+			if (!ep || !epp) {
+				free(ep);
+				free(epp);
+				err = ckpt_img_oom(name);
+				break;
+			}
+			for (k = 0; k < f->n_epoll; k++) {
+				epoll_target__init(&ep[k]);
+				ep[k].has_tfd = ep[k].has_events = ep[k].has_data = true;
+				ep[k].has_ino = ep[k].has_dev = true;
+				ep[k].tfd = f->epoll[k].tfd;
+				ep[k].events = f->epoll[k].events;
+				ep[k].data = f->epoll[k].data;
+				ep[k].ino = f->epoll[k].ino;
+				ep[k].dev = f->epoll[k].dev;
+				epp[k] = &ep[k];
+			}
+			e.n_epoll = f->n_epoll;
+			e.epoll = epp;
+		}
 		e.has_eventfd_count = e.has_eventfd_semaphore = f->kind == CKPT_FD_EVENTFD;
 		e.eventfd_count = f->eventfd_count;
 		e.eventfd_semaphore = f->eventfd_semaphore;
 		err = ckpt_img_w_msg(&w, &e.base);
+		free(ep);
+		free(epp);
+		ep = NULL;
+		epp = NULL;
 	}
 	if (err) {
 		ckpt_img_w_abort(&w);
@@ -590,6 +634,46 @@ static bool fd_is_original(const struct ckpt_fd *fds, size_t n, int fd)
 	return lo < n && fds[lo].fd == fd && fds[lo].dup_of < 0;
 }
 
+/* timerfd, signalfd and epoll state: bounded, epoll targets sorted and unique. */
+static int event_from_pb(struct ckpt_fd *f, const FdEntry *e, const char *name)
+{
+	size_t k;
+
+	if (f->kind == CKPT_FD_TIMERFD) {
+		const TimerfdState *t = e->timerfd;
+
+		if (!t || !t->has_clock || t->clock < 0 || t->clock > 11 /* CLOCK_TAI */)
+			return ckpt_img_bad("%s: fd %d: timerfd without a valid clock", name, f->fd);
+		f->tfd_clock = t->clock;
+		f->tfd_settime_flags = t->flags;
+		f->tfd_ticks = t->ticks;
+		f->tfd_value_ns = t->value_ns;
+		f->tfd_interval_ns = t->interval_ns;
+		if (f->tfd_value_ns > (1ULL << 62) || f->tfd_interval_ns > (1ULL << 62))
+			return ckpt_img_bad("%s: fd %d: timerfd time out of range", name, f->fd);
+	}
+	f->sigmask = e->sigmask;
+	if (!e->n_epoll)
+		return 0;
+	if (f->kind != CKPT_FD_EPOLL || e->n_epoll > MAX_FD)
+		return ckpt_img_bad("%s: fd %d: %zu epoll targets", name, f->fd, e->n_epoll);
+	f->epoll = calloc(e->n_epoll, sizeof(*f->epoll));
+	if (!f->epoll)
+		return ckpt_img_oom(name);
+	for (k = 0; k < e->n_epoll; k++) {
+		const EpollTarget *p = e->epoll[k];
+
+		if (!p->has_tfd || p->tfd < 0 || p->tfd >= MAX_FD ||
+		    (k && p->tfd <= f->epoll[k - 1].tfd))
+			return ckpt_img_bad("%s: fd %d: epoll target %zu (fd %d) is invalid, repeated "
+					    "or out of order", name, f->fd, k, p->tfd);
+		f->epoll[k] = (struct ckpt_epoll_target){ .tfd = p->tfd, .events = p->events,
+							  .data = p->data, .ino = p->ino, .dev = p->dev };
+		f->n_epoll++;
+	}
+	return 0;
+}
+
 /* One entry; fds[0..n-1] are the entries before it. */
 static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd *fds, size_t n,
 		      const char *name)
@@ -597,7 +681,7 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	int err;
 
 	if (!e->has_fd || !e->has_kind || e->fd < 0 || e->fd >= MAX_FD ||
-	    (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_FIFO || (n && e->fd <= fds[n - 1].fd))
+	    (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_EPOLL || (n && e->fd <= fds[n - 1].fd))
 		return ckpt_img_bad("%s: fd entry %zu: fd %d (kind %d) is invalid, repeated or out "
 				    "of order", name, n, e->fd, (int)e->kind);
 	f->fd = e->fd;
@@ -626,6 +710,9 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 		return err;
 	if ((f->kind == CKPT_FD_REG || f->kind == CKPT_FD_FIFO) && f->path[0] != '/')
 		return ckpt_img_bad("%s: fd %d: path is not absolute", name, f->fd);
+	err = event_from_pb(f, e, name);
+	if (err)
+		return err;
 	if (e->data.len) {
 		f->data = malloc(e->data.len);
 		if (!f->data)

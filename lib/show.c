@@ -26,7 +26,8 @@ static const char *const vma_kinds[] = {
 static const char *const fd_kinds[] = {
 	[CKPT_FD_REG] = "regular", [CKPT_FD_DEVNULL] = "devnull", [CKPT_FD_TTY] = "tty",
 	[CKPT_FD_MEMDEV] = "memdev", [CKPT_FD_EVENTFD] = "eventfd", [CKPT_FD_PIPE] = "pipe",
-	[CKPT_FD_MEMFD] = "memfd", [CKPT_FD_FIFO] = "fifo",
+	[CKPT_FD_MEMFD] = "memfd", [CKPT_FD_FIFO] = "fifo", [CKPT_FD_TIMERFD] = "timerfd",
+	[CKPT_FD_SIGNALFD] = "signalfd", [CKPT_FD_EPOLL] = "epoll",
 };
 static const char *const itimer_names[] = { "real", "virtual", "prof" };
 
@@ -323,6 +324,28 @@ static void show_fd(struct ckpt_pr *p, const struct ckpt_fd *f)
 	if (f->kind == CKPT_FD_MEMFD) {
 		ckpt_pr_u64f(p, "memfd_bytes", " %" PRIu64 " bytes", f->data_len);
 		ckpt_pr_hexf(p, "seals", " seals 0x%" PRIx64, f->seals);
+	}
+	if (f->kind == CKPT_FD_TIMERFD) {
+		ckpt_pr_i64f(p, "clock", " clock %" PRId64, f->tfd_clock);
+		ckpt_pr_u64f(p, "value_ns", " left %" PRIu64 " ns", f->tfd_value_ns);
+		ckpt_pr_u64f(p, "interval_ns", " every %" PRIu64 " ns", f->tfd_interval_ns);
+		ckpt_pr_u64f(p, "ticks", " ticks %" PRIu64, f->tfd_ticks);
+		ckpt_pr_hexf(p, "settime_flags", NULL, f->tfd_settime_flags);
+	}
+	if (f->kind == CKPT_FD_SIGNALFD)
+		ckpt_pr_hexf(p, "sigmask", " mask 0x%" PRIx64, f->sigmask);
+	if (f->kind == CKPT_FD_EPOLL) {
+		size_t k;
+
+		ckpt_pr_arr_open(p, "targets");
+		for (k = 0; k < f->n_epoll; k++) {
+			ckpt_pr_obj_open(p, NULL);
+			ckpt_pr_i64f(p, "tfd", " [fd %" PRId64, f->epoll[k].tfd);
+			ckpt_pr_hexf(p, "events", " events 0x%" PRIx64, f->epoll[k].events);
+			ckpt_pr_hexf(p, "data", " data 0x%" PRIx64 "]", f->epoll[k].data);
+			ckpt_pr_obj_close(p);
+		}
+		ckpt_pr_arr_close(p);
 	}
 	if (f->kind == CKPT_FD_EVENTFD) {
 		ckpt_pr_u64f(p, "eventfd_count", " count %" PRIu64, f->eventfd_count);

@@ -35,6 +35,7 @@ void ckpt_task_free(struct ckpt_task *t)
 	for (i = 0; i < t->n_fds; i++) {
 		free(t->fds[i].path);
 		free(t->fds[i].data);
+		free(t->fds[i].epoll);
 	}
 	free(t->fds);
 	free(t->shared_pending.info);

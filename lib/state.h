@@ -135,6 +135,17 @@ enum ckpt_fd_kind {
 	CKPT_FD_PIPE,    /* an end of a pipe of the tree: file.ino names the pipe */
 	CKPT_FD_MEMFD,   /* memfd_create(2): name in path, contents in data, seals */
 	CKPT_FD_FIFO,    /* an end of a named FIFO: path; file.dev/ino name its pipe */
+	CKPT_FD_TIMERFD, /* timerfd_create(2): clock, remaining time, interval, ticks */
+	CKPT_FD_SIGNALFD,/* signalfd(2): mask */
+	CKPT_FD_EPOLL,   /* epoll_create(2): its targets (fds of the same task) */
+};
+
+/* One file an epoll instance watches: fd tfd of the task, as registered. */
+struct ckpt_epoll_target {
+	int32_t tfd;
+	uint32_t events;
+	uint64_t data;
+	uint64_t ino, dev; /* the target file's identity, checked against fd tfd */
 };
 
 /* A pipe of the tree (or a named FIFO: path), with the bytes that were in it. */
@@ -174,6 +185,17 @@ struct ckpt_fd {
 	uint8_t *data; /* memfd contents */
 	size_t data_len;
 	uint32_t seals;
+	/* timerfd */
+	int32_t tfd_clock;
+	uint32_t tfd_settime_flags; /* TFD_TIMER_ABSTIME... as set (restored relative) */
+	uint64_t tfd_ticks;         /* expirations not read yet */
+	uint64_t tfd_value_ns;      /* time left until the next expiration; 0: disarmed */
+	uint64_t tfd_interval_ns;
+	/* signalfd */
+	uint64_t sigmask;           /* bit n-1: signal n */
+	/* epoll */
+	struct ckpt_epoll_target *epoll;
+	size_t n_epoll;
 };
 
 /* ---- signals, credentials, registers --------------------------------- */

@@ -161,6 +161,7 @@ if start sysvshm; then
 else bad "$WHY"; fi
 new_test memfd; cycle memfdp
 new_test memfd_mapped_tree; cycle memfdmap
+new_test event_loop_fds; cycle evloop
 new_test fd_shared_by_siblings; cycle sharedfd "$ROOT/fd_shared_by_siblings.data"
 new_test signals_creds_limits; cycle signals "$ROOT/signals_creds_limits"
 new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"

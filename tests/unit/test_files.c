@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -27,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "fd-event.h"
 #include "files.h"
 #include "proc.h"
 #include "state.h"
@@ -314,9 +317,9 @@ static void test_classify_socket_eventfd_memfd(void **state)
 	expect_unsupported(sv[0], false, "socket");
 	close(sv[0]);
 	close(sv[1]);
-	fd = epoll_create1(EPOLL_CLOEXEC);
+	fd = inotify_init1(IN_CLOEXEC);
 	assert_true(fd >= 0);
-	expect_unsupported(fd, false, "eventpoll");
+	expect_unsupported(fd, false, "inotify");
 	close(fd);
 	fd = memfd_create("unit", MFD_CLOEXEC);
 	assert_true(fd >= 0);
@@ -328,6 +331,105 @@ static void test_classify_socket_eventfd_memfd(void **state)
 		free(f.path);
 	}
 	close(fd);
+}
+
+static char *fdinfo(int fd)
+{
+	char path[64], *text;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	assert_int_equal(ckpt_read_file(AT_FDCWD, path, &text, NULL), 0);
+	return text;
+}
+
+/*
+ * timerfd, signalfd and epoll: classified, their state read from fdinfo,
+ * recreated from it (the new ones behave the same), and an epoll target
+ * replaced after it was added refused.
+ */
+static void test_event_fds(void **state)
+{
+	struct itimerspec its = { .it_interval = { 3, 0 }, .it_value = { 0, 500000000 } }, got;
+	struct ckpt_task t = { 0 };
+	struct ckpt_fd f[4];
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = 0x1234567890ULL }, out;
+	sigset_t set;
+	uint64_t one = 1;
+	int fds[4], nfd[4], i;
+	char *info;
+
+	(void)state;
+	fds[0] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	assert_int_equal(timerfd_settime(fds[0], 0, &its, NULL), 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRTMIN + 1);
+	fds[1] = signalfd(-1, &set, SFD_CLOEXEC);
+	fds[2] = eventfd(0, EFD_CLOEXEC);
+	fds[3] = epoll_create1(EPOLL_CLOEXEC);
+	assert_int_equal(epoll_ctl(fds[3], EPOLL_CTL_ADD, fds[2], &ev), 0);
+	for (i = 0; i < 4; i++) {
+		assert_true(fds[i] >= 0);
+		assert_int_equal(classify(fds[i], false, &f[i]), 0);
+		info = fdinfo(fds[i]);
+		assert_int_equal(ckpt_proc_parse_fdinfo(info, &f[i].pos, &f[i].flags), 0);
+		if (i == 0)
+			assert_int_equal(ckpt_fdinfo_timerfd(getpid(), info, &f[i]), 0);
+		if (i == 1)
+			assert_int_equal(ckpt_fdinfo_signalfd(getpid(), info, &f[i]), 0);
+		if (i == 3)
+			assert_int_equal(ckpt_fdinfo_epoll(getpid(), info, &f[i]), 0);
+		free(info);
+	}
+	assert_int_equal(f[0].kind, CKPT_FD_TIMERFD);
+	assert_int_equal(f[0].tfd_clock, CLOCK_MONOTONIC);
+	assert_int_equal(f[0].tfd_interval_ns, 3000000000ULL);
+	assert_true(f[0].tfd_value_ns > 0 && f[0].tfd_value_ns <= 500000000ULL);
+	assert_int_equal(f[1].kind, CKPT_FD_SIGNALFD);
+	assert_int_equal(f[1].sigmask, (1ULL << (SIGUSR2 - 1)) | (1ULL << (SIGRTMIN + 1 - 1)));
+	assert_int_equal(f[3].kind, CKPT_FD_EPOLL);
+	assert_int_equal(f[3].n_epoll, 1);
+	assert_int_equal(f[3].epoll[0].tfd, fds[2]);
+	assert_int_equal(f[3].epoll[0].events & ~(EPOLLERR | EPOLLHUP), EPOLLIN | EPOLLET); /* those two always */
+	assert_int_equal(f[3].epoll[0].data, 0x1234567890ULL);
+	assert_int_equal(f[3].epoll[0].ino, f[2].file.ino);
+	assert_int_equal(f[3].epoll[0].dev, f[2].file.dev);
+	t.fds = f;
+	t.n_fds = 4;
+	assert_int_equal(ckpt_epoll_check(getpid(), &t), 0);
+
+	/* recreated: same clock/interval, same mask, the epoll reports the same data */
+	for (i = 0; i < 4; i++) {
+		nfd[i] = i == 2 ? fds[2] : ckpt_fd_event_open(&f[i]);
+		assert_true(nfd[i] >= 0);
+	}
+	assert_int_equal(timerfd_gettime(nfd[0], &got), 0);
+	assert_int_equal(got.it_interval.tv_sec, 3);
+	assert_true(got.it_value.tv_sec == 0 && got.it_value.tv_nsec > 0);
+	assert_true(fcntl(nfd[0], F_GETFL) & O_NONBLOCK);
+	f[3].fd = nfd[3]; /* the new epoll fd; its target is fds[2] itself */
+	f[3].dup_of = f[3].parent_fd = -1;
+	t.fds = &f[3];
+	t.n_fds = 1;
+	assert_int_equal(ckpt_epoll_restore(&t), 0);
+	assert_int_equal(write(fds[2], &one, 8), 8);
+	assert_int_equal(epoll_wait(nfd[3], &out, 1, 1000), 1);
+	assert_int_equal(out.data.u64, 0x1234567890ULL);
+
+	/* the watched fd now names another file: refused, naming both fds */
+	f[2].file.ino++;
+	t.fds = f;
+	t.n_fds = 4;
+	unit_log_reset();
+	assert_int_equal(ckpt_epoll_check(getpid(), &t), -EOPNOTSUPP);
+	assert_int_equal(unit_log_errors(), 1);
+	for (i = 0; i < 4; i++) {
+		close(fds[i]);
+		if (i != 2)
+			close(nfd[i]);
+		free(f[i].path);
+	}
+	free(f[3].epoll);
 }
 
 static void test_classify_other_char_device(void **state)
@@ -1055,6 +1157,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_classify_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_socket_eventfd_memfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_other_char_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_deleted_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_replaced_file, setup, teardown),
