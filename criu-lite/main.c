@@ -90,6 +90,8 @@ static const struct command commands[] = {
 	  "  -R, --leave-running     resume the process after the dump instead of killing it\n"
 	  "  -j, --shell-job         allow a controlling terminal (a job started from a shell)\n"
 	  "      --display-stats     print how long the process was frozen and other numbers\n"
+	  "      --file-locks        save the flock, POSIX and OFD locks the tree holds (without\n"
+	  "                          it, a process holding a lock is refused, as with CRIU)\n"
 	  "      --freeze-cgroup DIR stop the tree with this cgroup's freezer (v1 or v2) before\n"
 	  "                          seizing it, instead of seizing one task after another\n"
 	  "  -v, --verbose[=N]       more messages (repeat, or N = 0..4); -q, --quiet: errors only\n"

@@ -61,6 +61,7 @@ enum {
 	OPT_STATS,
 	OPT_VERSION,
 	OPT_FREEZE_CGROUP,
+	OPT_FILE_LOCKS,
 };
 
 static const struct option common_opts[] = {
@@ -82,6 +83,7 @@ static const struct option dump_opts[] = {
 	{ "shell-job", no_argument, NULL, 'j' },
 	{ "display-stats", no_argument, NULL, OPT_STATS },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
+	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	{ 0 },
 };
 
@@ -192,6 +194,9 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 			break;
 		case OPT_FREEZE_CGROUP:
 			cli->dump.freeze_cgroup = optarg;
+			break;
+		case OPT_FILE_LOCKS:
+			cli->dump.file_locks = true;
 			break;
 		default:
 			return bad_option(cli, argv, c);

@@ -28,6 +28,7 @@ struct ckpt_dump_opts {
 	bool leave_running;  /* resume the task after the dump instead of killing it */
 	bool shell_job;      /* allow a controlling terminal / outside session */
 	const char *freeze_cgroup; /* freeze with this cgroup's freezer, then seize (or NULL) */
+	bool file_locks;     /* save file locks (else a task holding one is refused, as CRIU) */
 	struct ckpt_dump_stats *stats; /* optional */
 };
 

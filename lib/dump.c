@@ -372,6 +372,26 @@ static void find_inherited(struct dtree *tr)
  * the others refer to that mapping.  The same for a SysV segment, and for
  * a mapped memfd that the task holds no fd of (see link_memfds()).
  */
+/* Without --file-locks (as with CRIU) a lock is not taken along silently: refused. */
+static int check_no_locks(struct dtree *tr)
+{
+	static const char *const kinds[] = { "", "flock", "POSIX", "OFD" };
+	size_t i, j;
+
+	for (i = 0; i < tr->n; i++)
+		for (j = 0; j < tr->t[i].task.n_fds; j++) {
+			const struct ckpt_fd *f = &tr->t[i].task.fds[j];
+
+			if (!f->n_locks)
+				continue;
+			pr_err("pid %d fd %d: holds a %s lock on %s; dump with --file-locks to take it "
+			       "along", tr->t[i].src.pid, f->fd, kinds[f->locks[0].kind % 4],
+			       f->path ? f->path : "a file");
+			return -EOPNOTSUPP;
+		}
+	return 0;
+}
+
 /* A mapped memfd the task also holds an fd of is mapped from that fd again. */
 static void link_memfds(struct dtree *tr)
 {
@@ -821,6 +841,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		tr.t[i].opened = true;
 		err = collect(&tr.t[i].src, &tr.t[i].task, tr.t[i].tids, tr.t[i].n_tids);
 	}
+	if (!err && !o->file_locks)
+		err = check_no_locks(&tr);
 	if (!err) {
 		link_memfds(&tr);
 		err = link_shared_memory(&tr);

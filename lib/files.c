@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -231,6 +232,12 @@ static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckp
 	err = ckpt_fd_classify(pid, f, link, &st, shell_job);
 	if (!err && f->kind == CKPT_FD_MEMFD)
 		err = read_memfd(pid, procfd, f);
+	if (!err) {
+		err = ckpt_proc_parse_locks(info, &f->locks, &f->n_locks);
+		if (err)
+			pr_err("pid %d fd %d: holds a file lock ckpt cannot take again (%s)", pid, fd,
+			       err == -EOPNOTSUPP ? "mandatory or a lease" : "unreadable fdinfo");
+	}
 	if (!err && f->kind == CKPT_FD_TIMERFD)
 		err = ckpt_fdinfo_timerfd(pid, info, f);
 	if (!err && f->kind == CKPT_FD_SIGNALFD)
@@ -496,6 +503,46 @@ fail:
 	return err;
 }
 
+/*
+ * Take f's flock and OFD locks again: they belong to the open file
+ * description (taken once, by the fd that opened it).  POSIX locks belong
+ * to the process and are dropped when it closes any fd of the file: the
+ * restorer takes them last (restorer.c).
+ */
+static int take_locks(const struct ckpt_fd *f)
+{
+	bool shared = f->dup_of >= 0 || f->parent_fd >= 0;
+	size_t i;
+
+	for (i = 0; i < f->n_locks; i++) {
+		const struct ckpt_lock *l = &f->locks[i];
+		struct flock fl = {
+			.l_type = l->write ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET,
+			.l_start = (off_t)l->start,
+			.l_len = l->end == UINT64_MAX ? 0 : (off_t)(l->end - l->start + 1),
+		};
+		int r;
+
+		if (shared || l->kind == CKPT_LOCK_POSIX)
+			continue;
+		if (l->kind == CKPT_LOCK_FLOCK)
+			r = flock(f->fd, (l->write ? LOCK_EX : LOCK_SH) | LOCK_NB);
+		else
+			r = fcntl(f->fd, l->kind == CKPT_LOCK_OFD ? F_OFD_SETLK : F_SETLK, &fl);
+		if (r) {
+			int err = -errno;
+
+			pr_err("fd %d: cannot take its %s lock on %s again: %s", f->fd,
+			       l->kind == CKPT_LOCK_FLOCK ? "flock" : l->kind == CKPT_LOCK_OFD ? "OFD" :
+			       "POSIX", f->path ? f->path : "its file",
+			       errno == EAGAIN || errno == EWOULDBLOCK ? "another process holds it" :
+			       strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int ckpt_files_restore(const struct ckpt_task *t, int tty_fd, const struct ckpt_pipe_fds *pipes,
 		       size_t n_pipes)
 {
@@ -504,6 +551,11 @@ int ckpt_files_restore(const struct ckpt_task *t, int tty_fd, const struct ckpt_
 
 	for (i = 0; i < t->n_fds; i++) {
 		err = open_one(&t->fds[i], tty_fd, pipes, n_pipes);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < t->n_fds; i++) {
+		err = take_locks(&t->fds[i]);
 		if (err)
 			return err;
 	}

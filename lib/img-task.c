@@ -540,6 +540,7 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		const struct ckpt_fd *f = &t->fds[i];
 		FdEntry e = FD_ENTRY__INIT;
 		EpollTarget *ep = NULL, **epp = NULL;
+		FileLock *lk = NULL, **lkp = NULL;
 		TimerfdState tfd;
 		FileId id;
 
@@ -605,7 +606,36 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		e.has_eventfd_count = e.has_eventfd_semaphore = f->kind == CKPT_FD_EVENTFD;
 		e.eventfd_count = f->eventfd_count;
 		e.eventfd_semaphore = f->eventfd_semaphore;
+		if (f->n_locks) {
+			size_t k;
+
+			lk = calloc(f->n_locks, sizeof(*lk));
+			lkp = calloc(f->n_locks, sizeof(*lkp));
+			if (!lk || !lkp) {
+				free(lk);
+				free(lkp);
+				free(ep);
+				free(epp);
+				err = ckpt_img_oom(name);
+				break;
+			}
+			for (k = 0; k < f->n_locks; k++) {
+				file_lock__init(&lk[k]);
+				lk[k].has_kind = lk[k].has_write = lk[k].has_start = lk[k].has_end = true;
+				lk[k].kind = f->locks[k].kind;
+				lk[k].write = f->locks[k].write;
+				lk[k].start = f->locks[k].start;
+				lk[k].end = f->locks[k].end;
+				lkp[k] = &lk[k];
+			}
+			e.n_locks = f->n_locks;
+			e.locks = lkp;
+		}
 		err = ckpt_img_w_msg(&w, &e.base);
+		free(lk);
+		free(lkp);
+		lk = NULL;
+		lkp = NULL;
 		free(ep);
 		free(epp);
 		ep = NULL;
@@ -653,6 +683,23 @@ static int event_from_pb(struct ckpt_fd *f, const FdEntry *e, const char *name)
 			return ckpt_img_bad("%s: fd %d: timerfd time out of range", name, f->fd);
 	}
 	f->sigmask = e->sigmask;
+	if (e->n_locks) {
+		if (e->n_locks > 4096)
+			return ckpt_img_bad("%s: fd %d: %zu file locks", name, f->fd, e->n_locks);
+		f->locks = calloc(e->n_locks, sizeof(*f->locks));
+		if (!f->locks)
+			return ckpt_img_oom(name);
+		for (k = 0; k < e->n_locks; k++) {
+			const FileLock *l = e->locks[k];
+
+			if (!l->has_kind || l->kind < CKPT_LOCK_FLOCK || l->kind > CKPT_LOCK_OFD ||
+			    l->start > l->end)
+				return ckpt_img_bad("%s: fd %d: file lock %zu is invalid", name, f->fd, k);
+			f->locks[k] = (struct ckpt_lock){ .kind = l->kind, .write = l->write,
+							  .start = l->start, .end = l->end };
+			f->n_locks++;
+		}
+	}
 	if (!e->n_epoll)
 		return 0;
 	if (f->kind != CKPT_FD_EPOLL || e->n_epoll > MAX_FD)

@@ -414,3 +414,50 @@ int ckpt_proc_nr_children(int procfd, pid_t tid)
 	free(buf);
 	return n;
 }
+
+int ckpt_proc_parse_locks(const char *buf, struct ckpt_lock **ret, size_t *ret_n)
+{
+	struct ckpt_lock *v = NULL;
+	size_t n = 0, cap = 0;
+	const char *p = buf;
+	int err = 0;
+
+	while (p && (p = strstr(p, "lock:\t")) && !err) {
+		char kind[16], adv[16], rw[16], end[24];
+		unsigned long long start;
+		const char *eol = strchr(p, '\n');
+		char line[256];
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+		snprintf(line, sizeof(line), "%.*s", (int)MIN(len, sizeof(line) - 1), p);
+		p = eol;
+		if (strstr(line, "->"))
+			continue; /* a waiter, not a holder */
+		if (sscanf(line, "lock:\t%*d: %15s %15s %15s %*d %*x:%*x:%*u %llu %23s", kind, adv, rw,
+			   &start, end) != 5) {
+			err = -EINVAL;
+			break;
+		}
+		if (strcmp(adv, "ADVISORY") || (strcmp(kind, "FLOCK") && strcmp(kind, "POSIX") &&
+						 strcmp(kind, "OFDLCK"))) {
+			err = -EOPNOTSUPP;
+			break;
+		}
+		err = ckpt_grow((void **)&v, &cap, n + 1, sizeof(*v));
+		if (err)
+			break;
+		v[n].kind = kind[0] == 'F' ? CKPT_LOCK_FLOCK : kind[0] == 'P' ? CKPT_LOCK_POSIX :
+			    CKPT_LOCK_OFD;
+		v[n].write = !strcmp(rw, "WRITE");
+		v[n].start = start;
+		v[n].end = strcmp(end, "EOF") ? strtoull(end, NULL, 10) : UINT64_MAX;
+		n++;
+	}
+	if (err) {
+		free(v);
+		return err;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}

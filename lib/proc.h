@@ -35,6 +35,12 @@ int ckpt_proc_vmas(int procfd, struct ckpt_mm *mm);
 int ckpt_proc_auxv(int procfd, struct ckpt_mm *mm);
 /* Parse "pos:" and "flags:" of /proc/PID/fdinfo/N. */
 int ckpt_proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);
+/*
+ * The "lock:" lines of an fdinfo text (held locks, not waiters): *ret is
+ * allocated (NULL when none).  -EOPNOTSUPP for a kind ckpt cannot take
+ * again (mandatory, leases), -EINVAL for a line it cannot read.
+ */
+int ckpt_proc_parse_locks(const char *buf, struct ckpt_lock **ret, size_t *ret_n);
 /* Parse /proc/PID/timers (ids, clocks, notification); times are read elsewhere. */
 int ckpt_proc_parse_timers(const char *buf, struct ckpt_posix_timer **ret, size_t *ret_n);
 /* Number of children of the thread tid of pid (from .../children). */

@@ -1003,12 +1003,49 @@ static int load_thread_regs(struct rst *r)
 }
 
 /* The last injected call removes the area the syscall instruction lives in. */
+/*
+ * POSIX locks belong to the process and go away when it closes any fd of
+ * the file: taken only now, once ckpt's helper fds are closed for good.
+ */
+static int take_posix_locks(struct rst *r)
+{
+	size_t i, k;
+	int err;
+
+	for (i = 0; i < r->t->n_fds; i++) {
+		const struct ckpt_fd *f = &r->t->fds[i];
+
+		for (k = 0; k < f->n_locks; k++) {
+			const struct ckpt_lock *l = &f->locks[k];
+			struct flock fl = {
+				.l_type = l->write ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET,
+				.l_start = (off_t)l->start,
+				.l_len = l->end == UINT64_MAX ? 0 : (off_t)(l->end - l->start + 1),
+			};
+			char what[64];
+
+			if (l->kind != CKPT_LOCK_POSIX)
+				continue;
+			err = ckpt_vm_write(r->pid, SCRATCH(r), &fl, sizeof(fl));
+			if (err)
+				return err;
+			snprintf(what, sizeof(what), "POSIX lock on fd %d", f->fd);
+			err = inj(r, what, SYS_fcntl, f->fd, F_SETLK, SCRATCH(r), 0, 0, 0, NULL);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 static int drop_area_and_load_regs(struct rst *r)
 {
 	const struct ckpt_thread *th = &r->t->threads[0];
 	int err;
 
 	err = inj(r, "close_range", SYS_close_range, r->fds->base, ~0U, 0, 0, 0, 0, NULL);
+	if (!err)
+		err = take_posix_locks(r);
 	if (err)
 		return err;
 	err = inj(r, "munmap of the restorer area", SYS_munmap, r->area, AREA_SIZE, 0, 0, 0, 0, NULL);

@@ -332,6 +332,21 @@ static void show_fd(struct ckpt_pr *p, const struct ckpt_fd *f)
 		ckpt_pr_u64f(p, "ticks", " ticks %" PRIu64, f->tfd_ticks);
 		ckpt_pr_hexf(p, "settime_flags", NULL, f->tfd_settime_flags);
 	}
+	if (f->n_locks) {
+		static const char *const kinds[] = { "?", "flock", "posix", "ofd" };
+		size_t k;
+
+		ckpt_pr_arr_open(p, "locks");
+		for (k = 0; k < f->n_locks; k++) {
+			ckpt_pr_obj_open(p, NULL);
+			ckpt_pr_strf(p, "kind", " [%s", kinds[f->locks[k].kind % 4]);
+			ckpt_pr_boolf(p, "write", f->locks[k].write ? " write" : " read", f->locks[k].write);
+			ckpt_pr_u64f(p, "start", " %" PRIu64, f->locks[k].start);
+			ckpt_pr_u64f(p, "end", "-%" PRIu64 "]", f->locks[k].end);
+			ckpt_pr_obj_close(p);
+		}
+		ckpt_pr_arr_close(p);
+	}
 	if (f->kind == CKPT_FD_SIGNALFD)
 		ckpt_pr_hexf(p, "sigmask", " mask 0x%" PRIx64, f->sigmask);
 	if (f->kind == CKPT_FD_EPOLL) {

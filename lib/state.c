@@ -36,6 +36,7 @@ void ckpt_task_free(struct ckpt_task *t)
 		free(t->fds[i].path);
 		free(t->fds[i].data);
 		free(t->fds[i].epoll);
+		free(t->fds[i].locks);
 	}
 	free(t->fds);
 	free(t->shared_pending.info);

@@ -140,6 +140,15 @@ enum ckpt_fd_kind {
 	CKPT_FD_EPOLL,   /* epoll_create(2): its targets (fds of the same task) */
 };
 
+/* A lock held through an fd (as /proc/PID/fdinfo lists them). */
+enum ckpt_lock_kind { CKPT_LOCK_FLOCK = 1, CKPT_LOCK_POSIX, CKPT_LOCK_OFD };
+struct ckpt_lock {
+	uint32_t kind;  /* enum ckpt_lock_kind */
+	bool write;     /* exclusive (LOCK_EX, F_WRLCK) */
+	uint64_t start; /* byte range, POSIX and OFD */
+	uint64_t end;   /* last byte, UINT64_MAX: to the end of the file */
+};
+
 /* One file an epoll instance watches: fd tfd of the task, as registered. */
 struct ckpt_epoll_target {
 	int32_t tfd;
@@ -196,6 +205,9 @@ struct ckpt_fd {
 	/* epoll */
 	struct ckpt_epoll_target *epoll;
 	size_t n_epoll;
+	/* file locks held through it */
+	struct ckpt_lock *locks;
+	size_t n_locks;
 };
 
 /* ---- signals, credentials, registers --------------------------------- */

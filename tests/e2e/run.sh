@@ -162,6 +162,22 @@ else bad "$WHY"; fi
 new_test memfd; cycle memfdp
 new_test memfd_mapped_tree; cycle memfdmap
 new_test event_loop_fds; cycle evloop
+
+# File locks: taken along with --file-locks; without it the dump is refused
+# (as with CRIU), naming the fd, and the tree runs on with its locks.
+new_test file_locks
+mkdir -p "$ROOT/file_locks/files"
+if start locks "$ROOT/file_locks/files"; then
+	if ! why=$(dump_restore --file-locks); then bad "$why"
+	elif why=$(verify); then ok; else bad "$why"; fi
+else bad "$WHY"; fi
+new_test err_file_locks_without_option
+mkdir -p "$D/files"
+if start locks "$D/files"; then
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"--file-locks"* ]] &&
+		alive "$PID" && wait_hb "$(last_hb)" && [ ! -e "$D/img" ] && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$WHY"; fi
 new_test fd_shared_by_siblings; cycle sharedfd "$ROOT/fd_shared_by_siblings.data"
 new_test signals_creds_limits; cycle signals "$ROOT/signals_creds_limits"
 new_test file_mappings_brk; cycle mapfile "$ROOT/file_mappings_brk/mapped"

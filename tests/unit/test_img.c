@@ -252,6 +252,10 @@ static void make_fds(struct ckpt_task *t)
 	f[0].kind = CKPT_FD_DEVNULL, f[0].path = xstrdup("/dev/null"), f[0].rdev = 0x103;
 	f[1].kind = CKPT_FD_REG, f[1].path = xstrdup("/tmp/log \"quoted\"\tfile");
 	f[1].flags = O_WRONLY | O_APPEND, f[1].pos = 77, f[1].parent_fd = 1, f[1].peer_pid = 4000;
+	f[1].n_locks = 2;
+	f[1].locks = xcalloc(2, sizeof(*f[1].locks));
+	f[1].locks[0] = (struct ckpt_lock){ CKPT_LOCK_POSIX, true, 10, 29 };
+	f[1].locks[1] = (struct ckpt_lock){ CKPT_LOCK_OFD, false, 100, UINT64_MAX };
 	f[2].kind = CKPT_FD_REG, f[2].path = xstrdup("/tmp/log \"quoted\"\tfile"), f[2].dup_of = 1;
 	f[2].fd_flags = FD_CLOEXEC;
 	f[3].kind = CKPT_FD_TTY, f[3].path = xstrdup("/dev/pts/3"), f[3].rdev = 0x8803, f[3].flags = O_RDWR;
@@ -370,6 +374,11 @@ static void assert_fd_eq(const struct ckpt_fd *a, const struct ckpt_fd *b)
 	assert_str_eq(a->path, b->path);
 	assert_file_id_eq(&a->file, &b->file);
 	EQ(a, b, rdev); EQ(a, b, dup_of); EQ(a, b, parent_fd); EQ(a, b, peer_pid);
+	EQ(a, b, n_locks);
+	for (size_t k = 0; k < a->n_locks; k++) {
+		EQ(&a->locks[k], &b->locks[k], kind); EQ(&a->locks[k], &b->locks[k], write);
+		EQ(&a->locks[k], &b->locks[k], start); EQ(&a->locks[k], &b->locks[k], end);
+	}
 	EQ(a, b, eventfd_count); EQ(a, b, eventfd_semaphore);
 	EQ(a, b, data_len);
 	if (a->data_len)

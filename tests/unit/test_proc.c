@@ -763,6 +763,40 @@ static void test_smaps_unnamed_anon_alone(void **state)
 }
 
 /* A SysV attach and a shared memfd by their names; a file that merely looks like one is a file. */
+/* fdinfo lock lines: holders only, each kind, EOF ranges; unusual kinds refused. */
+static void test_fdinfo_locks(void **state)
+{
+	struct ckpt_lock *l = (void *)1;
+	size_t n = 9;
+
+	(void)state;
+	assert_int_equal(ckpt_proc_parse_locks("pos:\t0\nflags:\t02\n", &l, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(l);
+	assert_int_equal(ckpt_proc_parse_locks(
+		"pos:\t0\nflags:\t0100002\nmnt_id:\t27\nino:\t42\n"
+		"lock:\t1: FLOCK  ADVISORY  WRITE 20871 fe:00:42 0 EOF\n"
+		"lock:\t2: POSIX  ADVISORY  READ 20871 fe:00:42 10 29\n"
+		"lock:\t3: -> POSIX  ADVISORY  WRITE 20999 fe:00:42 10 29\n"
+		"lock:\t4: OFDLCK ADVISORY  READ -1 fe:00:42 100 EOF", &l, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(l[0].kind, CKPT_LOCK_FLOCK);
+	assert_true(l[0].write);
+	assert_int_equal(l[0].end, UINT64_MAX);
+	assert_int_equal(l[1].kind, CKPT_LOCK_POSIX);
+	assert_false(l[1].write);
+	assert_int_equal(l[1].start, 10);
+	assert_int_equal(l[1].end, 29);
+	assert_int_equal(l[2].kind, CKPT_LOCK_OFD);
+	assert_int_equal(l[2].start, 100);
+	free(l);
+	assert_int_equal(ckpt_proc_parse_locks("lock:\t1: POSIX  MANDATORY WRITE 1 fe:00:42 0 EOF\n",
+					       &l, &n), -EOPNOTSUPP);
+	assert_int_equal(ckpt_proc_parse_locks("lock:\t1: LEASE  ACTIVE    READ 1 fe:00:42 0 EOF\n",
+					       &l, &n), -EOPNOTSUPP);
+	assert_int_equal(ckpt_proc_parse_locks("lock:\t1: FLOCK\n", &l, &n), -EINVAL);
+}
+
 static void test_smaps_sysv(void **state)
 {
 	struct ckpt_mm mm = { 0 };
@@ -1443,6 +1477,7 @@ int main(void)
 		cmocka_unit_test(test_smaps_unnamed_anon_alone),
 		cmocka_unit_test_setup_teardown(test_smaps_shared_anon, smaps_setup, smaps_teardown),
 		cmocka_unit_test(test_smaps_sysv),
+		cmocka_unit_test(test_fdinfo_locks),
 		cmocka_unit_test_setup_teardown(test_smaps_named_anon, smaps_setup, smaps_teardown),
 		cmocka_unit_test_setup_teardown(test_smaps_special, smaps_setup, smaps_teardown),
 		cmocka_unit_test(test_smaps_each_vmflag),
