@@ -145,8 +145,13 @@ int ckpt_fd_event_open(const struct ckpt_fd *f)
 
 	switch (f->kind) {
 	case CKPT_FD_TIMERFD: {
+		/*
+		 * A periodic timer that expired and was not read yet shows no time
+		 * left (the kernel re-arms it on read): it is armed, next in an interval.
+		 */
+		uint64_t left = f->tfd_value_ns ?: f->tfd_interval_ns;
 		struct itimerspec its = {
-			.it_value = { f->tfd_value_ns / 1000000000ULL, f->tfd_value_ns % 1000000000ULL },
+			.it_value = { left / 1000000000ULL, left % 1000000000ULL },
 			.it_interval = { f->tfd_interval_ns / 1000000000ULL,
 					 f->tfd_interval_ns % 1000000000ULL },
 		};
@@ -155,7 +160,7 @@ int ckpt_fd_event_open(const struct ckpt_fd *f)
 		if (fd < 0)
 			return -1;
 		/* The time left, relative: what an absolute timer was set to comes to the same. */
-		if ((f->tfd_value_ns && timerfd_settime(fd, 0, &its, NULL)) ||
+		if ((left && timerfd_settime(fd, 0, &its, NULL)) ||
 		    (f->tfd_ticks && ioctl(fd, TFD_IOC_SET_TICKS, &f->tfd_ticks))) {
 			int e = errno;
 

@@ -115,6 +115,13 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 	case S_IFDIR:
 		if (link[0] != '/')
 			goto unsupported;
+		if (S_ISREG(st->st_mode) && st->st_nlink == 0 && strlen(link) > 10 &&
+		    !strcmp(link + strlen(link) - 10, " (deleted)")) {
+			/* Unlinked while open: its bytes are saved (read by the caller). */
+			f->path[strlen(f->path) - 10] = '\0';
+			f->kind = CKPT_FD_DELETED;
+			return 0;
+		}
 		if (stat(link, &pst) || pst.st_dev != st->st_dev || pst.st_ino != st->st_ino) {
 			pr_err("pid %d fd %d: %s: the file was deleted or replaced (not supported yet)",
 			       pid, f->fd, link);
@@ -167,7 +174,10 @@ unsupported:
 
 #define MEMFD_MAX (32u << 20) /* kept inside one image record */
 
-/* A memfd's bytes and seals, through a new open of it (the task's offset is untouched). */
+/*
+ * A memfd's (or deleted file's) bytes and seals, through a new open of it
+ * (the task's offset is untouched).
+ */
 static int read_memfd(pid_t pid, int procfd, struct ckpt_fd *f)
 {
 	char path[32];
@@ -175,8 +185,9 @@ static int read_memfd(pid_t pid, int procfd, struct ckpt_fd *f)
 	int fd, seals, err = 0;
 
 	if (f->file.size > MEMFD_MAX) {
-		pr_err("pid %d fd %d: memfd of %" PRIu64 " bytes; more than %u MiB is not supported yet",
-		       pid, f->fd, f->file.size, MEMFD_MAX >> 20);
+		pr_err("pid %d fd %d: %s of %" PRIu64 " bytes; more than %u MiB is not supported yet",
+		       pid, f->fd, f->kind == CKPT_FD_MEMFD ? "memfd" : "deleted file", f->file.size,
+		       MEMFD_MAX >> 20);
 		return -EOPNOTSUPP;
 	}
 	snprintf(path, sizeof(path), "fd/%d", f->fd);
@@ -230,7 +241,7 @@ static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckp
 	f->fd_flags = (f->flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
 	f->flags &= ~O_CLOEXEC;
 	err = ckpt_fd_classify(pid, f, link, &st, shell_job);
-	if (!err && f->kind == CKPT_FD_MEMFD)
+	if (!err && (f->kind == CKPT_FD_MEMFD || f->kind == CKPT_FD_DELETED))
 		err = read_memfd(pid, procfd, f);
 	if (!err) {
 		err = ckpt_proc_parse_locks(info, &f->locks, &f->n_locks);
@@ -397,8 +408,51 @@ static int make_memfd(const struct ckpt_fd *f)
 	return fd;
 }
 
+/*
+ * A file that was unlinked while open: made again with its bytes and mode,
+ * unlinked again.  At its old path when that is free (so /proc shows the
+ * same name), else as an O_TMPFILE in the same directory.  Another fd of
+ * the task open on the same deleted file (restored before) is reopened.
+ */
+static int make_deleted(const struct ckpt_fd *f, int flags, const struct ckpt_task *t)
+{
+	char dir[PATH_MAX], self[64];
+	size_t i;
+	int tmp, fd, e;
+
+	for (i = 0; i < t->n_fds && t->fds[i].fd < f->fd; i++)
+		if (t->fds[i].kind == CKPT_FD_DELETED && t->fds[i].file.ino == f->file.ino &&
+		    t->fds[i].file.dev == f->file.dev) {
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", t->fds[i].fd);
+			return open(self, flags | O_CLOEXEC);
+		}
+	tmp = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, f->file.mode & 07777);
+	if (tmp >= 0) {
+		unlink(f->path);
+	} else if (errno == EEXIST) {
+		snprintf(dir, sizeof(dir), "%s", f->path);
+		*(strrchr(dir, '/') == dir ? dir + 1 : strrchr(dir, '/')) = '\0';
+		tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, f->file.mode & 07777);
+	}
+	if (tmp < 0)
+		return -1;
+	if ((f->data_len && ckpt_write_all(tmp, f->data, f->data_len)) ||
+	    fchmod(tmp, f->file.mode & 07777)) {
+		e = errno ? errno : EIO;
+		close(tmp);
+		errno = e;
+		return -1;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
+	fd = open(self, flags | O_CLOEXEC);
+	e = errno;
+	close(tmp);
+	errno = e;
+	return fd;
+}
+
 static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_fds *pipes,
-		    size_t n_pipes)
+		    size_t n_pipes, const struct ckpt_task *t)
 {
 	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
 	char what[32];
@@ -441,6 +495,9 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 	case CKPT_FD_EPOLL:
 		fd = ckpt_fd_event_open(f);
 		break;
+	case CKPT_FD_DELETED:
+		fd = make_deleted(f, flags, t);
+		break;
 	case CKPT_FD_EVENTFD:
 		fd = eventfd(0, (flags & O_NONBLOCK ? EFD_NONBLOCK : 0) |
 				       (f->eventfd_semaphore ? EFD_SEMAPHORE : 0));
@@ -473,8 +530,9 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		pr_err("fd %d: cannot open %s: %s", f->fd, f->path ? f->path : "", strerror(errno));
 		return err;
 	}
-	if (f->kind == CKPT_FD_REG) {
-		err = ckpt_file_check(fd, what, f->path, &f->file, f->flags & O_APPEND);
+	if (f->kind == CKPT_FD_REG || f->kind == CKPT_FD_DELETED) {
+		err = f->kind == CKPT_FD_REG ?
+			      ckpt_file_check(fd, what, f->path, &f->file, f->flags & O_APPEND) : 0;
 		if (err)
 			goto fail;
 		if (lseek(fd, f->pos, SEEK_SET) < 0 && S_ISREG(f->file.mode)) {
@@ -550,7 +608,7 @@ int ckpt_files_restore(const struct ckpt_task *t, int tty_fd, const struct ckpt_
 	int err;
 
 	for (i = 0; i < t->n_fds; i++) {
-		err = open_one(&t->fds[i], tty_fd, pipes, n_pipes);
+		err = open_one(&t->fds[i], tty_fd, pipes, n_pipes, t);
 		if (err)
 			return err;
 	}

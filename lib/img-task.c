@@ -559,7 +559,7 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		ckpt_img_str_out(f->path, &e.has_path, &e.path);
 		ckpt_img_file_id_out(&id, &f->file);
 		e.file = &id;
-		if (f->kind == CKPT_FD_MEMFD) {
+		if (f->kind == CKPT_FD_MEMFD || f->kind == CKPT_FD_DELETED) {
 			e.has_data = e.has_seals = true;
 			e.data.data = f->data;
 			e.data.len = f->data_len;
@@ -728,7 +728,7 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	int err;
 
 	if (!e->has_fd || !e->has_kind || e->fd < 0 || e->fd >= MAX_FD ||
-	    (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_EPOLL || (n && e->fd <= fds[n - 1].fd))
+	    (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_DELETED || (n && e->fd <= fds[n - 1].fd))
 		return ckpt_img_bad("%s: fd entry %zu: fd %d (kind %d) is invalid, repeated or out "
 				    "of order", name, n, e->fd, (int)e->kind);
 	f->fd = e->fd;
@@ -752,10 +752,12 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	f->seals = e->seals;
 	ckpt_img_file_id_in(&f->file, e->file);
 	err = ckpt_img_str_in(&f->path, e->has_path, &e->path, name, "fd path",
-			      f->kind == CKPT_FD_REG || f->kind == CKPT_FD_FIFO);
+			      f->kind == CKPT_FD_REG || f->kind == CKPT_FD_FIFO ||
+			      f->kind == CKPT_FD_DELETED);
 	if (err)
 		return err;
-	if ((f->kind == CKPT_FD_REG || f->kind == CKPT_FD_FIFO) && f->path[0] != '/')
+	if ((f->kind == CKPT_FD_REG || f->kind == CKPT_FD_FIFO || f->kind == CKPT_FD_DELETED) &&
+	    f->path[0] != '/')
 		return ckpt_img_bad("%s: fd %d: path is not absolute", name, f->fd);
 	err = event_from_pb(f, e, name);
 	if (err)

@@ -27,7 +27,7 @@ static const char *const fd_kinds[] = {
 	[CKPT_FD_REG] = "regular", [CKPT_FD_DEVNULL] = "devnull", [CKPT_FD_TTY] = "tty",
 	[CKPT_FD_MEMDEV] = "memdev", [CKPT_FD_EVENTFD] = "eventfd", [CKPT_FD_PIPE] = "pipe",
 	[CKPT_FD_MEMFD] = "memfd", [CKPT_FD_FIFO] = "fifo", [CKPT_FD_TIMERFD] = "timerfd",
-	[CKPT_FD_SIGNALFD] = "signalfd", [CKPT_FD_EPOLL] = "epoll",
+	[CKPT_FD_SIGNALFD] = "signalfd", [CKPT_FD_EPOLL] = "epoll", [CKPT_FD_DELETED] = "deleted",
 };
 static const char *const itimer_names[] = { "real", "virtual", "prof" };
 
@@ -321,6 +321,8 @@ static void show_fd(struct ckpt_pr *p, const struct ckpt_fd *f)
 	if (f->peer_pid)
 		ckpt_pr_text(p, "'s fd %d", f->parent_fd);
 	ckpt_pr_hexf(p, "rdev", f->kind == CKPT_FD_MEMDEV ? " rdev 0x%" PRIx64 : NULL, f->rdev);
+	if (f->kind == CKPT_FD_DELETED)
+		ckpt_pr_u64f(p, "bytes", " %" PRIu64 " bytes saved", f->data_len);
 	if (f->kind == CKPT_FD_MEMFD) {
 		ckpt_pr_u64f(p, "memfd_bytes", " %" PRIu64 " bytes", f->data_len);
 		ckpt_pr_hexf(p, "seals", " seals 0x%" PRIx64, f->seals);

@@ -138,6 +138,7 @@ enum ckpt_fd_kind {
 	CKPT_FD_TIMERFD, /* timerfd_create(2): clock, remaining time, interval, ticks */
 	CKPT_FD_SIGNALFD,/* signalfd(2): mask */
 	CKPT_FD_EPOLL,   /* epoll_create(2): its targets (fds of the same task) */
+	CKPT_FD_DELETED, /* a regular file unlinked while open: path it had, contents in data */
 };
 
 /* A lock held through an fd (as /proc/PID/fdinfo lists them). */

@@ -162,6 +162,7 @@ else bad "$WHY"; fi
 new_test memfd; cycle memfdp
 new_test memfd_mapped_tree; cycle memfdmap
 new_test event_loop_fds; cycle evloop
+new_test deleted_files; mkdir -p "$ROOT/deleted_files/dir"; cycle delfile "$ROOT/deleted_files/dir"
 
 # File locks: taken along with --file-locks; without it the dump is refused
 # (as with CRIU), naming the fd, and the tree runs on with its locks.

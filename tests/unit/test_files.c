@@ -467,15 +467,26 @@ static void test_classify_fifo(void **state)
 	free(fifo);
 }
 
+/* Unlinked while open: its own kind, with the path it had; a deleted directory is refused. */
 static void test_classify_deleted_file(void **state)
 {
 	char *p = path_in_dir("doomed");
+	struct ckpt_fd f;
 	int fd;
 
 	(void)state;
 	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(unlink(p), 0);
+	assert_int_equal(classify(fd, false, &f), 0);
+	assert_int_equal(f.kind, CKPT_FD_DELETED);
+	assert_string_equal(f.path, p);
+	free(f.path);
+	close(fd);
+	assert_int_equal(mkdir(p, 0700), 0);
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(rmdir(p), 0);
 	expect_unsupported(fd, false, "deleted");
 	close(fd);
 	free(p);
@@ -673,6 +684,8 @@ static int child_files(const char *kind, const char *d, int ready)
 		if (asprintf(&gone, "%s/gone", d) < 0)
 			_exit(2);
 		child_at(open(gone, O_RDWR | O_CREAT, 0600), 3);
+		if (write(3, "bytes", 5) != 5)
+			_exit(6);
 		unlink(gone);
 	} else {
 		child_at(open(path, O_RDWR | O_APPEND), 3);
@@ -791,15 +804,19 @@ static void test_collect_pipe_unsupported(void **state)
 	ckpt_task_free(&t);
 }
 
-static void test_collect_deleted_unsupported(void **state)
+static void test_collect_deleted(void **state)
 {
 	struct ckpt_task t = { 0 };
 
 	(void)state;
 	start_kid("deleted");
-	assert_int_equal(ckpt_files_collect(kid, kid_procfd, false, &t), -EOPNOTSUPP);
-	assert_int_equal(unit_log_errors(), 1);
-	assert_non_null(strstr(unit_log.last_err, "deleted"));
+	assert_int_equal(ckpt_files_collect(kid, kid_procfd, false, &t), 0);
+	assert_int_equal(unit_log_errors(), 0);
+	assert_int_equal(t.n_fds, 4);
+	assert_int_equal(t.fds[3].kind, CKPT_FD_DELETED);
+	assert_non_null(strstr(t.fds[3].path, "/gone"));
+	assert_int_equal(t.fds[3].data_len, 5);
+	assert_memory_equal(t.fds[3].data, "bytes", 5);
 	ckpt_task_free(&t);
 }
 
@@ -1171,7 +1188,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_collect_files, collect_setup, collect_teardown),
 		cmocka_unit_test_setup_teardown(test_collect_pipe_unsupported, collect_setup,
 						collect_teardown),
-		cmocka_unit_test_setup_teardown(test_collect_deleted_unsupported, collect_setup,
+		cmocka_unit_test_setup_teardown(test_collect_deleted, collect_setup,
 						collect_teardown),
 		cmocka_unit_test_setup_teardown(test_collect_no_fd_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_fds, setup, teardown),
