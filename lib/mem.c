@@ -31,6 +31,13 @@
 #include "util.h"
 
 #define CHUNK (4UL << 20)
+/*
+ * A worker copies a chunk through a buffer of this size: small enough to
+ * stay in the CPU's cache between process_vm_readv and pwrite, and few
+ * pages to fault in (first touches of fresh memory are what cost most on
+ * this machine: a 4 MiB buffer made a 64 MiB dump 1.5x slower).
+ */
+#define BUF_SIZE (512UL << 10)
 #define MAX_WORKERS 4
 
 bool ckpt_vma_is_special(const struct ckpt_vma *v)
@@ -103,54 +110,81 @@ struct worker {
 	unsigned int part; /* takes chunks part, part + n_parts, ... */
 };
 
-static int read_chunk(struct dumper *d, const struct chunk *c, void *buf)
+/* Read len bytes at addr of the task into buf. */
+static int read_piece(struct dumper *d, const struct chunk *c, uint64_t addr, void *buf,
+		      size_t len)
 {
-	size_t len = c->end - c->start;
 	ssize_t n;
 
 	if (c->v->prot & PROT_READ)
-		return ckpt_vm_read(d->src->pid, c->start, buf, len);
+		return ckpt_vm_read(d->src->pid, addr, buf, len);
 	/* Not readable by the task itself: /proc/PID/mem reads it anyway. */
-	n = ckpt_pread_all(d->mem_fd, buf, len, c->start);
+	n = ckpt_pread_all(d->mem_fd, buf, len, addr);
 	if (n < 0)
 		return n;
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-/* Record the runs of pages worth keeping; zero pages of anonymous memory are not. */
-static int split_runs(struct chunk *c, const uint8_t *buf)
+/*
+ * Record the runs of pages worth keeping of the piece at addr (buf holds
+ * it); zero pages of anonymous memory are not.  A run that reaches the
+ * end of the piece is left open (*open_run bytes) for the next piece.
+ */
+static int split_runs(struct chunk *c, uint64_t addr, const uint8_t *buf, size_t len,
+		      size_t *open_run, int *first_new)
 {
 	bool skip_zero = c->v->kind != CKPT_VMA_FILE_PRIVATE;
-	size_t len = c->end - c->start, off, run = 0;
+	bool last = addr + len == c->end;
+	size_t off, run = *open_run;
 
-	c->runs = malloc((len / PAGE_SIZE / 2 + 1) * sizeof(*c->runs));
-	if (!c->runs)
-		return -ENOMEM;
+	if (!c->runs) {
+		c->runs = malloc(((c->end - c->start) / PAGE_SIZE / 2 + 1) * sizeof(*c->runs));
+		if (!c->runs)
+			return -ENOMEM;
+	}
+	*first_new = c->n_runs;
 	for (off = 0; off <= len; off += PAGE_SIZE) {
 		if (off < len && (!skip_zero || !page_is_zero(buf + off))) {
 			run += PAGE_SIZE;
 			continue;
 		}
+		if (off == len && !last)
+			break; /* may go on in the next piece */
 		if (run) {
-			c->runs[c->n_runs].vaddr = c->start + off - run;
+			uint64_t va = addr + off - run;
+
+			c->runs[c->n_runs].vaddr = va;
 			c->runs[c->n_runs].len = run;
-			c->runs[c->n_runs].off = c->off + off - run;
+			c->runs[c->n_runs].off = c->off + (va - c->start);
 			c->n_runs++;
 			run = 0;
 		}
 	}
+	*open_run = run;
 	return 0;
 }
 
-/* Write the runs at their chunk's place; zero pages become holes. */
-static int write_runs(int fd, const struct chunk *c, const uint8_t *buf)
+/*
+ * Write the part of the piece at addr (buf holds it) that lies in runs
+ * [first, n_runs) or in the open run of `open` bytes at the piece's end;
+ * zero pages become holes.
+ */
+static int write_runs(int fd, const struct chunk *c, uint64_t addr, const uint8_t *buf,
+		      size_t len, int first, size_t open)
 {
+	uint64_t end = addr + len;
 	int i;
 
-	for (i = 0; i < c->n_runs; i++) {
-		const uint8_t *p = buf + (c->runs[i].vaddr - c->start);
-		uint64_t left = c->runs[i].len, off = c->runs[i].off;
+	for (i = first; i <= c->n_runs; i++) {
+		uint64_t s = i < c->n_runs ? c->runs[i].vaddr : end - open;
+		uint64_t e = i < c->n_runs ? s + c->runs[i].len : end;
+		const uint8_t *p;
+		uint64_t left, off;
 
+		s = MAX(s, addr);
+		p = buf + (s - addr);
+		left = e > s ? e - s : 0;
+		off = c->off + (s - c->start);
 		while (left) {
 			ssize_t w = pwrite(fd, p, left, off);
 
@@ -183,28 +217,33 @@ static void *worker(void *arg)
 	uint8_t *buf = NULL;
 	size_t k;
 
-	if (posix_memalign((void **)&buf, PAGE_SIZE, CHUNK)) {
+	if (posix_memalign((void **)&buf, PAGE_SIZE, BUF_SIZE)) {
 		set_err(d, -ENOMEM, "allocate a buffer", 0);
 		return NULL;
 	}
 	for (k = w->part; k < d->n_chunks; k += d->n_parts) {
 		struct chunk *c = &d->chunks[k];
-		int err;
+		size_t open = 0, len;
+		uint64_t a;
+		int err = 0, first;
 
 		if (__atomic_load_n(&d->err, __ATOMIC_RELAXED))
 			break;
-		err = read_chunk(d, c, buf);
-		if (err) {
-			set_err(d, err, "read memory", c->start);
-			break;
+		for (a = c->start; a < c->end && !err; a += len) {
+			len = MIN(BUF_SIZE, c->end - a);
+			err = read_piece(d, c, a, buf, len);
+			if (err) {
+				set_err(d, err, "read memory", a);
+				break;
+			}
+			err = split_runs(c, a, buf, len, &open, &first);
+			if (!err)
+				err = write_runs(d->fds[w->part], c, a, buf, len, first, open);
+			if (err)
+				set_err(d, err, "write pages", a);
 		}
-		err = split_runs(c, buf);
-		if (!err)
-			err = write_runs(d->fds[w->part], c, buf);
-		if (err) {
-			set_err(d, err, "write pages", c->start);
+		if (err)
 			break;
-		}
 	}
 	free(buf);
 	return NULL;
