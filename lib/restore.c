@@ -352,9 +352,9 @@ static int child_setup(struct rst_ctx *c)
 	if (t->sid != t->pid && t->pgid == t->pid && setpgid(0, 0)) {
 		return errno_fail("setpgid");
 	}
+	/* A group led by a task created later is joined once all exist (the restorer). */
 	if (t->sid != t->pid && t->pgid != t->pid && getpgid(0) != t->pgid && setpgid(0, t->pgid))
-		pr_warn("cannot join process group %d: %s, staying in %d", t->pgid, strerror(errno),
-			getpgid(0));
+		pr_debug("process group %d not there yet: %s", t->pgid, strerror(errno));
 	err = grab_inherited(c);
 	if (err)
 		return err;

@@ -972,6 +972,28 @@ static int create_threads(struct rst *r)
 }
 
 /* Each thread has its own credentials: set them in every one. */
+/*
+ * Every task of the tree exists now: join a process group whose leader was
+ * created after this task (a sibling's, a descendant's).  A group whose
+ * leader is not in the tree cannot be made again: the task stays where it is.
+ */
+static int join_pgrp(struct rst *r)
+{
+	pid_t now = getpgid(r->pid);
+	long v;
+	int err;
+
+	if (now == r->t->pgid || r->t->sid == r->t->pid || now < 0)
+		return 0;
+	err = ckpt_inject(r->cur, SYS_setpgid, 0, r->t->pgid, 0, 0, 0, 0, &v);
+	if (err)
+		return err;
+	if (v < 0)
+		pr_warn("pid %d: cannot join process group %d: %s, staying in %d", r->pid,
+			r->t->pgid, strerror((int)-v), now);
+	return 0;
+}
+
 static int set_all_creds(struct rst *r)
 {
 	size_t i;
@@ -1121,6 +1143,8 @@ int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_
 		err = set_posix_timers(&r); /* after the threads they may signal */
 	for (i = 0; !err && i < t->n_threads; i++)
 		err = queue_signals(&r, &t->threads[i].pending, t->threads[i].tid);
+	if (!err)
+		err = join_pgrp(&r);
 	if (!err)
 		err = set_all_creds(&r);
 	if (!err)

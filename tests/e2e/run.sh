@@ -206,18 +206,25 @@ else bad "$WHY"; fi
 new_test posix_timers_alarm; cycle timers
 
 # A process tree: same PIDs, parents, process groups and session; members check themselves.
-new_test process_tree
 # The root's own parent differs (restored detached: init); everything else must not.
 tree_ps() { ps -o pid=,ppid=,pgid=,sid=,comm= -s "$1" | sort -n | awk -v r="$1" '$1 == r {$2 = "-"} {print}'; }
-if start tree; then
-	before_ps=$(tree_ps "$PID")
-	members=$(awk '$1 == "MEMBER" {print $3}' "$LOG")
-	PIDS+=($members)
-	if [ "$(echo "$before_ps" | wc -l)" -ne 4 ]; then bad "tree not started: $before_ps"
-	elif ! why=$(dump_restore); then bad "$why"
-	elif [ "$(tree_ps "$PID")" != "$before_ps" ]; then bad "ps differs: $(tree_ps "$PID" | tr '\n' '|')"
-	elif why=$(verify); then ok; else bad "$why"; fi
-else bad "$WHY"; fi
+# tree_test NAME [ARG]: "pgrp" puts A into the group of its child A1 (created after A).
+tree_test() {
+	new_test "$1"
+	if start tree ${2:+"$2"}; then
+		before_ps=$(tree_ps "$PID")
+		members=$(awk '$1 == "MEMBER" {print $3}' "$LOG")
+		PIDS+=($members)
+		if [ "$(echo "$before_ps" | wc -l)" -ne 4 ]; then bad "tree not started: $before_ps"
+		elif [ -n "${2:-}" ] && [ "$(echo "$before_ps" | awk '{print $3}' | sort -u | wc -l)" -ne 3 ]; then
+			bad "A is not in A1's group: $(echo "$before_ps" | tr '\n' '|')"
+		elif ! why=$(dump_restore); then bad "$why"
+		elif [ "$(tree_ps "$PID")" != "$before_ps" ]; then bad "ps differs: $(tree_ps "$PID" | tr '\n' '|')"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	else bad "$WHY"; fi
+}
+tree_test process_tree
+tree_test process_group_led_by_child pgrp
 
 # Threads: same TIDs and names after restore; the program checks the rest.
 new_test threads

@@ -5,6 +5,8 @@
  * (inherited).  On SIGUSR1 the root asks its children (SIGUSR2) to check
  * themselves: parent, process group, buffer; A first collects A1.  Exit
  * statuses travel up through waitpid, so the relations must be real.
+ * With argv[1] "pgrp", A1 leads a process group of its own and A joins it:
+ * a group whose leader a restore creates after the member.
  */
 #include <stdbool.h>
 #include <sys/mman.h>
@@ -50,6 +52,8 @@ static int pipe_fds[2]; /* A writes, B reads: a pipe between siblings */
 static volatile uint64_t *shm; /* MAP_SHARED|MAP_ANONYMOUS, inherited by all: one object */
 #define PAGE_WORDS 512
 
+static bool in_a1_group; /* "pgrp": A is in the process group of its child A1 */
+
 static void member(const char *name, pid_t parent, pid_t grandchild, bool own_group)
 {
 	static uint64_t buf[64 * 1024];
@@ -69,6 +73,10 @@ static void member(const char *name, pid_t parent, pid_t grandchild, bool own_gr
 		close(pipe_fds[0]);
 		close(pipe_fds[1]);
 	}
+	if (in_a1_group && !strcmp(name, "A") && setpgid(0, grandchild))
+		bad = 1;
+	if (in_a1_group && !strcmp(name, "A"))
+		shm[2] = 1; /* the root waits for it */
 	say("MEMBER %s %d\n", name, getpid());
 	while (!asked) {
 		if (sum64(buf, sizeof(buf)) != sum)
@@ -92,12 +100,14 @@ static void member(const char *name, pid_t parent, pid_t grandchild, bool own_gr
 		say("FAIL %s: parent is %d, not %d\n", name, getppid(), parent), bad = 1;
 	if (own_group && getpgid(0) != getpid())
 		say("FAIL %s: not its own process group\n", name), bad = 1;
+	if (in_a1_group && !strcmp(name, "A") && getpgid(0) != grandchild)
+		say("FAIL A: in process group %d, not A1's %d\n", getpgid(0), grandchild), bad = 1;
 	if (sum64(buf, sizeof(buf)) != sum)
 		say("FAIL %s: buffer differs\n", name), bad = 1;
 	_exit(bad);
 }
 
-/* argv[1] "socket": B also holds a socket pair, which a dump must refuse for the whole tree. */
+/* argv[1] "pgrp": see above; "socket": B also holds a socket pair, which a dump must refuse for the whole tree. */
 int main(int argc, char **argv)
 {
 	static uint64_t buf[128 * 1024];
@@ -106,6 +116,7 @@ int main(int argc, char **argv)
 	int bad = 0;
 
 	prog_init();
+	in_a1_group = argc > 1 && !strcmp(argv[1], "pgrp");
 	sum = fill(buf, 128 * 1024, 1);
 	if (pipe(pipe_fds))
 		return 2;
@@ -119,7 +130,9 @@ int main(int argc, char **argv)
 
 		a1 = fork();
 		if (a1 == 0)
-			member("A1", me, 0, false);
+			member("A1", me, 0, in_a1_group);
+		if (in_a1_group)
+			setpgid(a1, a1); /* before A joins it, whoever runs first */
 		member("A", root, a1, false);
 	}
 	b = fork();
@@ -132,6 +145,8 @@ int main(int argc, char **argv)
 		member("B", root, 0, true);
 	}
 	setpgid(b, b);
+	while (in_a1_group && !shm[2])
+		usleep(1000);
 	close(pipe_fds[0]);
 	close(pipe_fds[1]);
 	usleep(100000);
