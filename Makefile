@@ -104,6 +104,7 @@ $(BUILD)/treehog: bench/treehog.c
 	$(CC) -O2 -Wall -Wextra -pthread -o $@ $<
 
 bench: $(CKPT) $(BUILD)/memhog $(BUILD)/treehog
+	@scripts/deps.sh --bench
 	@CKPT=$(abspath $(CKPT)) MEMHOG=$(abspath $(BUILD)/memhog) \
 		TREEHOG=$(abspath $(BUILD)/treehog) bench/bench.sh
 

@@ -1,10 +1,16 @@
 #!/bin/sh
 # Install everything ckpt needs to build and test, from Debian's packages.
 # Idempotent: installs only what is missing.  Run as root (make deps).
+# --bench also installs the runtime libraries of the reference CRIU build
+# that make bench compares with (../shared/reference/README.md).
 set -eu
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libcap-dev
       libcap2-bin libnl-genl-3-dev libcmocka-dev libzstd-dev groff-base
       procps util-linux iproute2 python3"
+if [ "${1:-}" = --bench ]; then
+	PKGS="$PKGS libbpf1 libbsd0 libelf1 libgnutls30 libjansson4 libmnl0 libnet1
+	      libnftables1 libnftnl11 libnl-3-200 libprotobuf-c1 libuuid1 libxtables12 iptables"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
