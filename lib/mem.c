@@ -89,14 +89,18 @@ struct run {
 struct chunk {
 	const struct ckpt_vma *v;
 	uint64_t start, end;
+	bool live;         /* must be read from the task itself (not in a snapshot) */
+	bool done;
 	uint64_t off;      /* where the chunk goes in its part's file */
 	struct run *runs;  /* its non-zero runs, filled by a worker */
 	int n_runs;
 };
 
-struct dumper {
+struct ckpt_mem_dump {
 	struct ckpt_source *src;
-	int mem_fd;
+	pid_t from;        /* the process the pages are read from (the task or its snapshot) */
+	int mem_fd;        /* /proc/FROM/mem, for pages the task cannot read itself */
+	bool only_live;    /* this pass copies live chunks only */
 	unsigned int n_parts;
 	int fds[MAX_WORKERS];  /* one pages file per part */
 	struct chunk *chunks;
@@ -106,18 +110,18 @@ struct dumper {
 };
 
 struct worker {
-	struct dumper *d;
+	struct ckpt_mem_dump *d;
 	unsigned int part; /* takes chunks part, part + n_parts, ... */
 };
 
 /* Read len bytes at addr of the task into buf. */
-static int read_piece(struct dumper *d, const struct chunk *c, uint64_t addr, void *buf,
+static int read_piece(struct ckpt_mem_dump *d, const struct chunk *c, uint64_t addr, void *buf,
 		      size_t len)
 {
 	ssize_t n;
 
 	if (c->v->prot & PROT_READ)
-		return ckpt_vm_read(d->src->pid, addr, buf, len);
+		return ckpt_vm_read(d->from, addr, buf, len);
 	/* Not readable by the task itself: /proc/PID/mem reads it anyway. */
 	n = ckpt_pread_all(d->mem_fd, buf, len, addr);
 	if (n < 0)
@@ -200,12 +204,12 @@ static int write_runs(int fd, const struct chunk *c, uint64_t addr, const uint8_
 	return 0;
 }
 
-static void set_err(struct dumper *d, int err, const char *what, uint64_t addr)
+static void set_err(struct ckpt_mem_dump *d, int err, const char *what, uint64_t addr)
 {
 	pthread_mutex_lock(&d->lock);
 	if (!d->err) {
 		d->err = err;
-		pr_err("pid %d: cannot %s at %" PRIx64 ": %s", d->src->pid, what, addr, strerror(-err));
+		pr_err("pid %d: cannot %s at %" PRIx64 ": %s", d->from, what, addr, strerror(-err));
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -213,7 +217,7 @@ static void set_err(struct dumper *d, int err, const char *what, uint64_t addr)
 static void *worker(void *arg)
 {
 	struct worker *w = arg;
-	struct dumper *d = w->d;
+	struct ckpt_mem_dump *d = w->d;
 	uint8_t *buf = NULL;
 	size_t k;
 
@@ -229,6 +233,9 @@ static void *worker(void *arg)
 
 		if (__atomic_load_n(&d->err, __ATOMIC_RELAXED))
 			break;
+		if (c->done || (d->only_live && !c->live))
+			continue;
+		c->done = true;
 		for (a = c->start; a < c->end && !err; a += len) {
 			len = MIN(BUF_SIZE, c->end - a);
 			err = read_piece(d, c, a, buf, len);
@@ -249,7 +256,14 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int add_chunks(struct dumper *d, size_t *cap, const struct ckpt_vma *v, uint64_t s,
+bool ckpt_vma_in_snapshot(const struct ckpt_vma *v)
+{
+	/* A fork copies private memory on write; shared memory and these are not copies. */
+	return (v->kind == CKPT_VMA_ANON || v->kind == CKPT_VMA_FILE_PRIVATE) &&
+	       !(v->attrs & (CKPT_VMA_DONTFORK | CKPT_VMA_WIPEONFORK));
+}
+
+static int add_chunks(struct ckpt_mem_dump *d, size_t *cap, const struct ckpt_vma *v, uint64_t s,
 		      uint64_t e)
 {
 	int err;
@@ -261,15 +275,14 @@ static int add_chunks(struct dumper *d, size_t *cap, const struct ckpt_vma *v, u
 		if (err)
 			return err;
 		c = &d->chunks[d->n_chunks++];
-		c->v = v;
-		c->start = s;
-		c->end = MIN(s + CHUNK, e);
+		*c = (struct chunk){ .v = v, .start = s, .end = MIN(s + CHUNK, e),
+				     .live = !ckpt_vma_in_snapshot(v) };
 	}
 	return 0;
 }
 
 /* Deal the chunks out to the parts, in address order within each part. */
-static void place_chunks(struct dumper *d)
+static void place_chunks(struct ckpt_mem_dump *d)
 {
 	uint64_t off[MAX_WORKERS];
 	size_t k;
@@ -294,7 +307,7 @@ static unsigned int nr_workers(size_t n_chunks)
 }
 
 /* Chunk order is address order: merge the runs into the page map. */
-static int build_pagemap(struct dumper *d, struct ckpt_mm *mm)
+static int build_pagemap(struct ckpt_mem_dump *d, struct ckpt_mm *mm)
 {
 	size_t k, cap = 0;
 	int i, err;
@@ -327,76 +340,140 @@ static int build_pagemap(struct dumper *d, struct ckpt_mm *mm)
 	return 0;
 }
 
-int ckpt_mem_dump(struct ckpt_source *src, struct ckpt_mm *mm, int dirfd)
+void ckpt_mem_free(struct ckpt_mem_dump *d)
 {
-	struct dumper d = { .src = src, .mem_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct worker w[MAX_WORKERS];
-	pthread_t th[MAX_WORKERS];
+	size_t i;
+	unsigned int p;
+
+	if (!d)
+		return;
+	for (p = 0; p < MAX_WORKERS; p++)
+		if (d->fds[p] >= 0)
+			close(d->fds[p]);
+	if (d->mem_fd >= 0)
+		close(d->mem_fd);
+	for (i = 0; i < d->n_chunks; i++)
+		free(d->chunks[i].runs);
+	free(d->chunks);
+	free(d);
+}
+
+int ckpt_mem_plan(struct ckpt_source *src, const struct ckpt_mm *mm, int dirfd,
+		  struct ckpt_mem_dump **ret)
+{
+	struct ckpt_mem_dump *d;
 	struct ckpt_range *ranges = NULL;
 	size_t i, j, cap = 0;
-	unsigned int p, nth = 0;
+	unsigned int p;
 	int err = 0;
 
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->src = src;
+	d->mem_fd = -1;
+	pthread_mutex_init(&d->lock, NULL);
 	for (p = 0; p < MAX_WORKERS; p++)
-		d.fds[p] = -1;
+		d->fds[p] = -1;
 	for (i = 0; i < mm->n_vmas && !err; i++) {
 		const struct ckpt_vma *v = &mm->vmas[i];
 		size_t n = 0;
 
 		if (!ckpt_vma_has_pages(v))
 			continue;
-		if (!(v->prot & PROT_READ) && d.mem_fd < 0) {
-			d.mem_fd = openat(src->procfd, "mem", O_RDONLY | O_CLOEXEC);
-			if (d.mem_fd < 0) {
-				err = -errno;
-				pr_err("pid %d: cannot open its memory: %s", src->pid, strerror(errno));
-				break;
-			}
-		}
 		err = src->ops->scan_pages(src, v, &ranges, &n);
 		for (j = 0; j < n && !err; j++)
-			err = add_chunks(&d, &cap, v, ranges[j].start, ranges[j].end);
+			err = add_chunks(d, &cap, v, ranges[j].start, ranges[j].end);
 	}
 	free(ranges);
 	if (err)
-		goto out;
-	d.n_parts = nr_workers(d.n_chunks);
-	place_chunks(&d);
-	for (p = 0; p < d.n_parts; p++) {
-		d.fds[p] = ckpt_img_pages_create(dirfd, src->pid, p);
-		if (d.fds[p] < 0) {
-			err = d.fds[p];
-			goto out;
+		goto fail;
+	d->n_parts = nr_workers(d->n_chunks);
+	place_chunks(d);
+	for (p = 0; p < d->n_parts; p++) {
+		d->fds[p] = ckpt_img_pages_create(dirfd, src->pid, p);
+		if (d->fds[p] < 0) {
+			err = d->fds[p];
+			goto fail;
 		}
 	}
-	for (p = 0; p < d.n_parts; p++) {
-		w[p] = (struct worker){ .d = &d, .part = p };
+	*ret = d;
+	return 0;
+fail:
+	ckpt_mem_free(d);
+	return err;
+}
+
+int ckpt_mem_copy(struct ckpt_mem_dump *d, pid_t from, bool only_live)
+{
+	struct worker w[MAX_WORKERS];
+	pthread_t th[MAX_WORKERS];
+	unsigned int p, nth = 0;
+	size_t i;
+
+	d->from = from;
+	d->only_live = only_live;
+	for (i = 0; i < d->n_chunks; i++) {
+		const struct chunk *c = &d->chunks[i];
+		char path[32];
+
+		if (c->done || (only_live && !c->live) || (c->v->prot & PROT_READ))
+			continue;
+		/* Not readable by the task itself: /proc/PID/mem reads it anyway. */
+		if (d->mem_fd >= 0)
+			close(d->mem_fd);
+		snprintf(path, sizeof(path), "/proc/%d/mem", from);
+		d->mem_fd = from == d->src->pid ? openat(d->src->procfd, "mem", O_RDONLY | O_CLOEXEC) :
+						  open(path, O_RDONLY | O_CLOEXEC);
+		if (d->mem_fd < 0) {
+			set_err(d, -errno, "open the memory", c->start);
+			return d->err;
+		}
+		break;
+	}
+	for (p = 0; p < d->n_parts; p++) {
+		w[p] = (struct worker){ .d = d, .part = p };
 		if (p && !pthread_create(&th[nth], NULL, worker, &w[p]))
 			nth++;
 		else if (p)
 			break;
 	}
-	if (p < d.n_parts)
-		set_err(&d, -EAGAIN, "start a page writer thread", 0);
+	if (p < d->n_parts)
+		set_err(d, -EAGAIN, "start a page writer thread", 0);
 	worker(&w[0]); /* part 0 in this thread */
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
-	err = d.err;
-	for (p = 0; p < d.n_parts && !err; p++)
-		if (fdatasync(d.fds[p])) {
+	return d->err;
+}
+
+int ckpt_mem_finish(struct ckpt_mem_dump *d, struct ckpt_mm *mm)
+{
+	unsigned int p;
+	int err = d->err;
+
+	for (p = 0; p < d->n_parts && !err; p++)
+		if (fdatasync(d->fds[p])) {
 			err = -errno;
-			pr_err("pid %d: pages file: %s", src->pid, strerror(errno));
+			pr_err("pid %d: pages file: %s", d->src->pid, strerror(errno));
 		}
 	if (!err)
-		err = build_pagemap(&d, mm);
-out:
-	for (p = 0; p < MAX_WORKERS; p++)
-		if (d.fds[p] >= 0)
-			close(d.fds[p]);
-	if (d.mem_fd >= 0)
-		close(d.mem_fd);
-	for (i = 0; i < d.n_chunks; i++)
-		free(d.chunks[i].runs);
-	free(d.chunks);
+		err = build_pagemap(d, mm);
+	ckpt_mem_free(d);
 	return err;
+}
+
+int ckpt_mem_dump(struct ckpt_source *src, struct ckpt_mm *mm, int dirfd)
+{
+	struct ckpt_mem_dump *d;
+	int err;
+
+	err = ckpt_mem_plan(src, mm, dirfd, &d);
+	if (err)
+		return err;
+	err = ckpt_mem_copy(d, src->pid, false);
+	if (err) {
+		ckpt_mem_free(d);
+		return err;
+	}
+	return ckpt_mem_finish(d, mm);
 }

@@ -24,4 +24,21 @@ const struct ckpt_vma *ckpt_mm_find_vma(const struct ckpt_mm *mm, uint64_t start
  */
 int ckpt_mem_dump(struct ckpt_source *src, struct ckpt_mm *mm, int dirfd);
 
+/*
+ * The same in steps, for snapshot dumps: plan (scan the frozen task's
+ * pages, create the files), copy the live part from the frozen task
+ * (memory a fork does not copy: shared, MADV_DONTFORK, MADV_WIPEONFORK),
+ * then the rest from its snapshot while the task runs, and finish (fill
+ * mm->pagemap; frees the plan).  ckpt_mem_free() drops a plan on failure.
+ */
+struct ckpt_mem_dump;
+int ckpt_mem_plan(struct ckpt_source *src, const struct ckpt_mm *mm, int dirfd,
+		  struct ckpt_mem_dump **ret);
+/* Copy the chunks not copied yet (only_live: only the live ones), reading from pid from. */
+int ckpt_mem_copy(struct ckpt_mem_dump *d, pid_t from, bool only_live);
+int ckpt_mem_finish(struct ckpt_mem_dump *d, struct ckpt_mm *mm);
+void ckpt_mem_free(struct ckpt_mem_dump *d);
+/* Is v's memory held by a fork's copy-on-write copy of the task? */
+bool ckpt_vma_in_snapshot(const struct ckpt_vma *v);
+
 #endif
