@@ -88,6 +88,8 @@ static const struct command commands[] = {
 	  "  -D, --images-dir DIR    image directory (default ./ckpt-PID); must be absent,\n"
 	  "                          empty, or hold a previous image, which is replaced\n"
 	  "  -R, --leave-running     resume the process after the dump instead of killing it\n"
+	  "      --snapshot          with -R: resume it as soon as a copy-on-write snapshot of\n"
+	  "                          its memory is taken; pages are written while it runs\n"
 	  "  -j, --shell-job         allow a controlling terminal (a job started from a shell)\n"
 	  "      --display-stats     print how long the process was frozen and other numbers\n"
 	  "      --file-locks        save the flock, POSIX and OFD locks the tree holds (without\n"

@@ -62,6 +62,7 @@ enum {
 	OPT_VERSION,
 	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
+	OPT_SNAPSHOT,
 };
 
 static const struct option common_opts[] = {
@@ -84,6 +85,7 @@ static const struct option dump_opts[] = {
 	{ "display-stats", no_argument, NULL, OPT_STATS },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
 	{ 0 },
 };
 
@@ -198,6 +200,9 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 		case OPT_FILE_LOCKS:
 			cli->dump.file_locks = true;
 			break;
+		case OPT_SNAPSHOT:
+			cli->dump.snapshot = true;
+			break;
 		default:
 			return bad_option(cli, argv, c);
 		}
@@ -219,6 +224,9 @@ static int parse_dump(int argc, char **argv, struct ckpt_cli *cli)
 		return 0;
 	if (!cli->dump.pid)
 		return usage(cli, "missing PID");
+	if (cli->dump.snapshot && !cli->dump.leave_running)
+		return usage(cli, "--snapshot needs --leave-running (a killed process must not run "
+			     "on past its image)");
 	if (!cli->dump.dir) {
 		snprintf(defdir, sizeof(defdir), "ckpt-%d", cli->dump.pid);
 		cli->dump.dir = defdir;

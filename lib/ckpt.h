@@ -29,6 +29,7 @@ struct ckpt_dump_opts {
 	bool shell_job;      /* allow a controlling terminal / outside session */
 	const char *freeze_cgroup; /* freeze with this cgroup's freezer, then seize (or NULL) */
 	bool file_locks;     /* save file locks (else a task holding one is refused, as CRIU) */
+	bool snapshot;       /* with leave_running: resume once a copy-on-write snapshot is taken */
 	struct ckpt_dump_stats *stats; /* optional */
 };
 

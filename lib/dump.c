@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "proc.h"
 #include "ptrace.h"
+#include "snapshot.h"
 #include "source.h"
 #include "util.h"
 
@@ -169,6 +170,8 @@ struct dtask {
 	pid_t *tids;
 	size_t n_tids;
 	bool seized, opened;
+	struct ckpt_mem_dump *mem; /* --snapshot: the page copy in progress */
+	pid_t helper;              /* --snapshot: the helper holding its memory, or 0 */
 };
 
 /* A task seized while its cgroup was frozen (--freeze-cgroup), stopped since. */
@@ -754,6 +757,7 @@ static void release_tree(struct dtree *tr, bool kill_them)
 
 		if (!d->seized)
 			continue;
+		d->seized = false;
 		if (kill_them) {
 			kill(d->src.pid, SIGKILL);
 			continue;
@@ -778,6 +782,47 @@ static void release_tree(struct dtree *tr, bool kill_them)
 				;
 }
 
+/*
+ * --snapshot, while the tree is frozen: plan each task's page copy, save
+ * what a fork does not copy (shared memory...) from the task itself, and
+ * make it fork the helper the rest is read from once it runs again.
+ */
+static int snapshot_tree(struct dtree *tr, int dirfd)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < tr->n && !err; i++) {
+		struct dtask *d = &tr->t[i];
+
+		if (d->task.zombie)
+			continue;
+		err = ckpt_mem_plan(&d->src, &d->task.mm, dirfd, &d->mem);
+		if (!err)
+			err = ckpt_mem_copy(d->mem, d->src.pid, true);
+		if (!err)
+			err = ckpt_snapshot_take(d->src.pid, d->src.procfd, &d->helper);
+	}
+	return err;
+}
+
+/* Kill the snapshot helpers and have their parents (frozen or not) reap them. */
+static void drop_snapshots(struct dtree *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++) {
+		struct dtask *d = &tr->t[i];
+
+		if (d->helper)
+			ckpt_snapshot_drop(d->src.pid, d->src.procfd, d->helper, d->seized,
+					   d->task.stopped);
+		d->helper = 0;
+		ckpt_mem_free(d->mem);
+		d->mem = NULL;
+	}
+}
+
 static void free_tree(struct dtree *tr)
 {
 	size_t i;
@@ -796,7 +841,7 @@ static void free_tree(struct dtree *tr)
 int ckpt_dump(const struct ckpt_dump_opts *o)
 {
 	struct ckpt_inventory inv = { .img_version = CKPT_IMG_VERSION };
-	uint64_t t_start = now_ns(CLOCK_MONOTONIC), t_freeze = 0, t_end, t_mem = 0, pages = 0;
+	uint64_t t_start = now_ns(CLOCK_MONOTONIC), t_freeze = 0, t_end = 0, t_mem = 0, pages = 0;
 	struct dtree tr = { 0 };
 	struct ckpt_pipe *pipes = NULL;
 	size_t n_pipes = 0;
@@ -806,6 +851,11 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	int pidfd, err;
 	size_t i;
 
+	if (o->snapshot && !o->leave_running) {
+		/* A killed task must not run on past its image (its output would repeat). */
+		pr_err("a snapshot dump needs --leave-running");
+		return -EINVAL;
+	}
 	if (o->pid == getpid()) {
 		pr_err("pid %d: is ckpt itself", o->pid);
 		return -EINVAL;
@@ -861,11 +911,30 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		err = -ENOMEM;
 		goto out_release;
 	}
+	if (o->snapshot) {
+		uint64_t t = now_ns(CLOCK_MONOTONIC);
+
+		err = snapshot_tree(&tr, dir.dirfd);
+		if (err)
+			goto out_release;
+		/* Everything but the helpers' pages is saved: the tree runs on. */
+		t_end = now_ns(CLOCK_MONOTONIC);
+		t_mem += t_end - t;
+		release_tree(&tr, false);
+	}
 	for (i = 0; !err && i < tr.n; i++) {
 		uint64_t t = now_ns(CLOCK_MONOTONIC);
 
-		if (!tr.t[i].task.zombie)
+		if (tr.t[i].mem) {
+			err = ckpt_mem_copy(tr.t[i].mem, tr.t[i].helper, false);
+			if (!err)
+				err = ckpt_mem_finish(tr.t[i].mem, &tr.t[i].task.mm);
+			else
+				ckpt_mem_free(tr.t[i].mem);
+			tr.t[i].mem = NULL;
+		} else if (!tr.t[i].task.zombie) {
 			err = ckpt_mem_dump(&tr.t[i].src, &tr.t[i].task.mm, dir.dirfd);
+		}
 		t_mem += now_ns(CLOCK_MONOTONIC) - t;
 		if (!err)
 			err = ckpt_img_write_task(dir.dirfd, &tr.t[i].task);
@@ -891,8 +960,10 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	if (err)
 		goto out_release;
 	have_dir = false;
-	t_end = now_ns(CLOCK_MONOTONIC);
+	if (!o->snapshot)
+		t_end = now_ns(CLOCK_MONOTONIC);
 	release_tree(&tr, !o->leave_running);
+	drop_snapshots(&tr);
 	if (o->stats) {
 		o->stats->frozen_ns = t_end - t_freeze;
 		o->stats->mem_ns = t_mem;
@@ -906,6 +977,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 out_release:
 	if (have_dir)
 		ckpt_imgdir_abort(&dir);
+	drop_snapshots(&tr);
 	/* Nothing was changed: let every task run on as it was. */
 	release_tree(&tr, false);
 out:

@@ -248,6 +248,57 @@ if start counter; then
 	fi
 else bad "$WHY"; fi
 
+# Snapshot dumps: the process runs on (rewriting its memory) while its pages
+# are written; no child, zombie or SIGCHLD stays; the image is one moment:
+# the original and the restored process both find every block whole.
+children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr -d ' \n'; }
+snapshot_test() { # NAME PROG ARGS...
+	new_test "$1"
+	if ! start "${@:2}"; then bad "$WHY"; return; fi
+	members=$(awk '$1 == "MEMBER" {print $3}' "$LOG")
+	PIDS+=($members)
+	local kids before out
+	kids=$(for p in $PID $members; do echo "$p:$(children_of "$p")"; done)
+	if ! out=$(ck dump "$PID" -D "$D/img" --leave-running --snapshot 2>&1); then bad "dump: $out"; return; fi
+	before=$(last_hb)
+	if [ "$(for p in $PID $members; do echo "$p:$(children_of "$p")"; done)" != "$kids" ]; then
+		bad "children changed: $kids -> $(for p in $PID $members; do echo "$p:$(children_of "$p")"; done)"
+	elif ! wait_hb "$before"; then bad "not running on after the snapshot dump"
+	else
+		kill -9 "$PID" $members; gone "$PID"
+		if ! out=$(ck restore -D "$D/img" -d 2>&1); then bad "restore: $out"
+		elif ! wait_hb "$(last_hb)"; then bad "no heartbeat after restore"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	fi
+}
+snapshot_test snapshot_memory_rewritten memwriter 64
+snapshot_test snapshot_tree tree
+
+# A snapshot dump that fails once the process runs again (image on a full
+# filesystem): the helper is gone, no zombie, the process verifies itself.
+new_test snapshot_fails_enospc
+mkdir -p "$D/small"
+if ! mount -t tmpfs -o size=8m ckpt-e2e "$D/small" 2>/dev/null; then skip "cannot mount a small tmpfs"
+elif start memwriter 64; then
+	expect_fail "$CKPT" dump "$PID" -D "$D/small/img" --leave-running --snapshot
+	why=$?
+	if [ $why -ne 0 ]; then bad "dump did not fail cleanly: $(head -3 "$D/err" | tr '\n' '|')"
+	elif [[ $ERR != *"No space left"* ]]; then bad "unexpected error: $ERR"
+	elif [ -n "$(children_of "$PID")" ]; then bad "a child is left: $(children_of "$PID")"
+	elif [ -e "$D/small/img" ] || ls "$D/small" | grep -q tmp; then bad "image left: $(ls "$D/small")"
+	elif why=$(verify); then ok; else bad "$why"; fi
+	umount "$D/small"
+else bad "$WHY"; umount "$D/small"; fi
+new_test snapshot_needs_leave_running
+if start counter; then
+	"$CKPT" dump "$PID" -D "$D/img" --snapshot >/dev/null 2>"$D/err"
+	rc=$?
+	if [ $rc -ne 2 ]; then bad "exit status $rc, not 2"
+	elif ! grep -q "needs --leave-running" "$D/err"; then bad "error: $(head -1 "$D/err")"
+	elif ! alive "$PID"; then bad "the process is gone"
+	else ok; fi
+else bad "$WHY"; fi
+
 new_test twice
 if start mem256 64; then
 	if ! why=$(dump_restore); then bad "first: $why"

@@ -57,6 +57,12 @@ static void test_dump(void **s)
 	assert_int_equal(c.verbosity, 3);
 	assert_int_equal(parse(&c, "dump", "9", "-vv", NULL), 0);
 	assert_int_equal(c.verbosity, 2);
+	assert_int_equal(parse(&c, "dump", "9", "-R", "--snapshot", NULL), 0);
+	assert_true(c.dump.snapshot && c.dump.leave_running);
+	assert_false(parse(&c, "dump", "9", NULL) || c.dump.snapshot);
+	/* A killed process must not run on past its image. */
+	assert_int_equal(parse(&c, "dump", "9", "--snapshot", NULL), -EINVAL);
+	assert_non_null(strstr(c.err, "--leave-running"));
 }
 
 static void test_dump_errors(void **s)
