@@ -247,7 +247,6 @@ fail:
 
 static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th)
 {
-	char path[64], *comm;
 	int err;
 
 	err = ckpt_ptrace_get_thread(tid, th);
@@ -256,6 +255,13 @@ static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th
 		       strerror(-err));
 		return err;
 	}
+	return ckpt_src_ptrace_thread_misc(src, tid, th);
+}
+
+int ckpt_src_ptrace_thread_misc(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th)
+{
+	char path[64], *comm;
+
 	{
 		uint64_t head = 0;
 		size_t len = 0;
@@ -274,20 +280,29 @@ static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th
 	return 0;
 }
 
-static int vma_file_id(struct ckpt_source *src, struct ckpt_vma *v)
+static int vma_check_deleted(struct ckpt_source *src, const struct ckpt_vma *v)
 {
 	size_t l = strlen(v->path);
-	char mf[64];
-	struct stat st;
 
 	if (l > 10 && !strcmp(v->path + l - 10, " (deleted)")) {
 		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": file %s was deleted (not supported yet)",
 		       src->pid, v->start, v->end, v->path);
 		return -EOPNOTSUPP;
 	}
+	return 0;
+}
+
+static int vma_file_id(struct ckpt_source *src, struct ckpt_vma *v)
+{
+	int err = vma_check_deleted(src, v);
+	char mf[64];
+	struct stat st;
+
+	if (err)
+		return err;
 	snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
 	if (fstatat(src->procfd, mf, &st, 0) && stat(v->path, &st)) {
-		int err = -errno;
+		err = -errno;
 
 		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": cannot stat %s: %s", src->pid,
 		       v->start, v->end, v->path, strerror(errno));
@@ -358,23 +373,15 @@ static int sysv_shm_check(struct ckpt_source *src, const struct ckpt_mm *mm)
 	return 0;
 }
 
-static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
+/*
+ * Checks and identities of VMAs read from smaps or from the module
+ * (have_ids: their files' identities are filled in already).
+ */
+int ckpt_src_ptrace_vmas_finish(struct ckpt_source *src, struct ckpt_mm *mm, bool have_ids)
 {
-	struct ckpt_proc_stat st;
-	struct stat est;
 	size_t i;
 	int err;
 
-	err = ckpt_proc_vmas(src->procfd, mm);
-	if (err == -EOPNOTSUPP) {
-		struct ckpt_vma *v = &mm->vmas[mm->n_vmas - 1];
-
-		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 " %s: unsupported kind", src->pid,
-		       v->start, v->end, v->name ? v->name : "");
-		return err;
-	}
-	if (err)
-		goto fail;
 	for (i = 0; i < mm->n_vmas; i++) {
 		struct ckpt_vma *v = &mm->vmas[i];
 
@@ -389,7 +396,7 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 			if (err)
 				return err;
 		} else if (v->path) {
-			err = vma_file_id(src, v);
+			err = have_ids ? vma_check_deleted(src, v) : vma_file_id(src, v);
 			if (err)
 				return err;
 		} else if (v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_MEMFD) {
@@ -408,7 +415,26 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 			}
 		}
 	}
-	err = sysv_shm_check(src, mm);
+	return sysv_shm_check(src, mm);
+}
+
+static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
+{
+	struct ckpt_proc_stat st;
+	struct stat est;
+	int err;
+
+	err = ckpt_proc_vmas(src->procfd, mm);
+	if (err == -EOPNOTSUPP) {
+		struct ckpt_vma *v = &mm->vmas[mm->n_vmas - 1];
+
+		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 " %s: unsupported kind", src->pid,
+		       v->start, v->end, v->name ? v->name : "");
+		return err;
+	}
+	if (err)
+		goto fail;
+	err = ckpt_src_ptrace_vmas_finish(src, mm, false);
 	if (err)
 		return err;
 	err = ckpt_proc_stat(src->procfd, &st);
@@ -451,8 +477,8 @@ static int src_fds(struct ckpt_source *src, struct ckpt_task *t)
  * (another process may have written pages this one never touched), found
  * with SEEK_DATA/SEEK_HOLE on the object itself.
  */
-static int scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v, struct ckpt_range **ret,
-		      size_t *ret_n)
+int ckpt_src_ptrace_scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v,
+			       struct ckpt_range **ret, size_t *ret_n)
 {
 	off_t lo = v->pgoff, hi = v->pgoff + (v->end - v->start), pos = lo;
 	struct ckpt_range *out = *ret;
@@ -510,7 +536,7 @@ static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 	int err;
 
 	if ((v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM ||
-	     v->kind == CKPT_VMA_MEMFD) && !scan_shmem(src, v, ret, ret_n))
+	     v->kind == CKPT_VMA_MEMFD) && !ckpt_src_ptrace_scan_shmem(src, v, ret, ret_n))
 		return 0;
 	if (v->kind == CKPT_VMA_FILE_PRIVATE) {
 		/* Only pages copied on write differ from the file. */
