@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -515,6 +516,90 @@ int ckpt_src_ptrace_scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v
 	return err;
 }
 
+/*
+ * The PFN of the shared zero page, from ckpt's own pagemap (0: unknown,
+ * PFNs are hidden without CAP_SYS_ADMIN; zero pages are then saved).
+ */
+static uint64_t zero_pfn(void)
+{
+	static uint64_t pfn = UINT64_MAX;
+	uint64_t e = 0;
+	volatile char *m;
+	int fd;
+
+	if (pfn != UINT64_MAX)
+		return pfn;
+	pfn = 0;
+	m = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return 0;
+	(void)m[0]; /* maps the zero page */
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && pread(fd, &e, sizeof(e), (uintptr_t)m / PAGE_SIZE * 8) == sizeof(e) &&
+	    (e >> 63))
+		pfn = e & ((1ULL << 55) - 1);
+	if (fd >= 0)
+		close(fd);
+	munmap((void *)m, PAGE_SIZE);
+	return pfn;
+}
+
+/*
+ * Kernels before 6.7 have no PAGEMAP_SCAN: the same selection from
+ * /proc/PID/pagemap entries (bit 63 present, 62 swapped, 61 page cache or
+ * shared, PFN in bits 0-54), read in large preads.
+ */
+static int scan_pagemap_read(struct ckpt_source *src, const struct ckpt_vma *v,
+			     struct ckpt_range **ret, size_t *ret_n)
+{
+	struct ptrace_priv *p = src->priv;
+	enum { CHUNK = 65536 }; /* entries per pread: 256 MiB of address space */
+	struct ckpt_range *out = *ret;
+	size_t n = *ret_n, cap = n;
+	uint64_t zpfn = zero_pfn(), addr = v->start, *ent;
+	int err = 0;
+
+	ent = malloc(CHUNK * sizeof(*ent));
+	if (!ent)
+		return -ENOMEM;
+	while (addr < v->end && !err) {
+		size_t want = MIN((v->end - addr) / PAGE_SIZE, (uint64_t)CHUNK), i;
+		ssize_t got = ckpt_pread_all(p->pagemap_fd, ent, want * sizeof(*ent),
+					     addr / PAGE_SIZE * sizeof(*ent));
+
+		if (got <= 0) {
+			err = got < 0 ? (int)got : -EIO;
+			pr_err("pid %d: /proc/PID/pagemap %" PRIx64 "-%" PRIx64 ": %s", src->pid,
+			       v->start, v->end, strerror(-err));
+			break;
+		}
+		for (i = 0; i < (size_t)got / sizeof(*ent); i++, addr += PAGE_SIZE) {
+			uint64_t e = ent[i];
+
+			if (!(e >> 62))
+				continue; /* neither present nor swapped */
+			if ((e >> 63) && zpfn && (e & ((1ULL << 55) - 1)) == zpfn)
+				continue;
+			if (v->kind == CKPT_VMA_FILE_PRIVATE && ((e >> 61) & 1))
+				continue; /* not copied on write */
+			if (n && out[n - 1].end == addr) {
+				out[n - 1].end = addr + PAGE_SIZE;
+				continue;
+			}
+			err = ckpt_grow((void **)&out, &cap, n + 1, sizeof(*out));
+			if (err)
+				break;
+			out[n].start = addr;
+			out[n].end = addr + PAGE_SIZE;
+			n++;
+		}
+	}
+	free(ent);
+	*ret = out;
+	*ret_n = n;
+	return err;
+}
+
 static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 			  struct ckpt_range **ret, size_t *ret_n)
 {
@@ -546,6 +631,8 @@ static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 	while (arg.start < v->end) {
 		long i, got = ioctl(p->pagemap_fd, PAGEMAP_SCAN, &arg);
 
+		if (got < 0 && (errno == ENOTTY || errno == EINVAL) && arg.start == v->start)
+			return scan_pagemap_read(src, v, ret, ret_n);
 		if (got < 0) {
 			err = -errno;
 			pr_err("pid %d: PAGEMAP_SCAN %" PRIx64 "-%" PRIx64 ": %s", src->pid, v->start,
