@@ -44,6 +44,14 @@ int ckpt_nl_pages_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int ckpt_nl_pages_get_done(struct netlink_callback *cb);
 
 /* Dumps keep these in cb->args (kernel-internal, never sent). */
-enum { CKPT_CB_TASK, CKPT_CB_MM, CKPT_CB_CURSOR, CKPT_CB_END };
+enum { CKPT_CB_TASK, CKPT_CB_MM, CKPT_CB_CURSOR, CKPT_CB_END, CKPT_CB_ERR, CKPT_CB_MSG };
+
+/*
+ * 6.1 calls .start without an extack: a failed start is remembered and
+ * reported, with its message, by the first .dumpit (which has one).
+ */
+int ckpt_nl_start_failed(struct netlink_callback *cb, int err, const struct netlink_ext_ack *ea);
+/* The remembered error of .start, or 0. */
+int ckpt_nl_start_error(struct netlink_callback *cb);
 
 #endif

@@ -11,15 +11,16 @@
 int ckpt_nl_fd_get_start(struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct netlink_ext_ack ea = {};
 	struct task_struct *t;
 
 	if (!info->attrs[CKPT_A_PID]) {
-		NL_SET_ERR_MSG(cb->extack, "missing attribute: pid");
-		return -EINVAL;
+		NL_SET_ERR_MSG(&ea, "missing attribute: pid");
+		return ckpt_nl_start_failed(cb, -EINVAL, &ea);
 	}
-	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), cb->extack);
+	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), &ea);
 	if (IS_ERR(t))
-		return PTR_ERR(t);
+		return ckpt_nl_start_failed(cb, PTR_ERR(t), &ea);
 	cb->args[CKPT_CB_TASK] = (long)t;
 	cb->args[CKPT_CB_CURSOR] = 0;
 	return 0;
@@ -93,9 +94,11 @@ int ckpt_nl_fd_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct task_struct *t = (struct task_struct *)cb->args[CKPT_CB_TASK];
 	unsigned int fd = cb->args[CKPT_CB_CURSOR], max = 0;
-	int n = 0, err = 0;
+	int n = 0, err = ckpt_nl_start_error(cb);
 	char *buf;
 
+	if (err)
+		return err;
 	if (cb->args[CKPT_CB_END])
 		return 0;
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);

@@ -101,6 +101,22 @@ void *ckpt_nl_put_hdr(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd)
 	return hdr;
 }
 
+int ckpt_nl_start_failed(struct netlink_callback *cb, int err, const struct netlink_ext_ack *ea)
+{
+	cb->args[CKPT_CB_ERR] = err;
+	cb->args[CKPT_CB_MSG] = (long)ea->_msg;
+	return 0;
+}
+
+int ckpt_nl_start_error(struct netlink_callback *cb)
+{
+	if (!cb->args[CKPT_CB_ERR])
+		return 0;
+	if (cb->extack && cb->args[CKPT_CB_MSG])
+		cb->extack->_msg = (const char *)cb->args[CKPT_CB_MSG];
+	return cb->args[CKPT_CB_ERR];
+}
+
 int ckpt_nl_register(void)
 {
 	return genl_register_family(&ckpt_genl_family);

@@ -140,28 +140,29 @@ skip:
 int ckpt_nl_pages_get_start(struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct netlink_ext_ack ea = {};
 	struct task_struct *t;
 	struct mm_struct *mm;
 	u64 start, end;
 
 	if (!info->attrs[CKPT_A_PID] || !info->attrs[CKPT_A_START] || !info->attrs[CKPT_A_END]) {
-		NL_SET_ERR_MSG(cb->extack, "missing attribute: pid, start and end are required");
-		return -EINVAL;
+		NL_SET_ERR_MSG(&ea, "missing attribute: pid, start and end are required");
+		return ckpt_nl_start_failed(cb, -EINVAL, &ea);
 	}
 	start = nla_get_u64(info->attrs[CKPT_A_START]);
 	end = nla_get_u64(info->attrs[CKPT_A_END]);
 	if (start >= end || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) ||
 	    end > TASK_SIZE_MAX || end - start > CKPT_PAGES_MAX_RANGE) {
-		NL_SET_ERR_MSG(cb->extack, "bad range: start < end, page aligned, user addresses");
-		return -EINVAL;
+		NL_SET_ERR_MSG(&ea, "bad range: start < end, page aligned, user addresses");
+		return ckpt_nl_start_failed(cb, -EINVAL, &ea);
 	}
-	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), cb->extack);
+	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), &ea);
 	if (IS_ERR(t))
-		return PTR_ERR(t);
-	mm = ckpt_task_mm(t, cb->extack);
+		return ckpt_nl_start_failed(cb, PTR_ERR(t), &ea);
+	mm = ckpt_task_mm(t, &ea);
 	if (IS_ERR(mm)) {
 		put_task_struct(t);
-		return PTR_ERR(mm);
+		return ckpt_nl_start_failed(cb, PTR_ERR(mm), &ea);
 	}
 	cb->args[CKPT_CB_TASK] = (long)t;
 	cb->args[CKPT_CB_MM] = (long)mm;
@@ -183,8 +184,10 @@ int ckpt_nl_pages_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct ckpt_walk *w;
 	bool full = false;
 	void *hdr;
-	int err;
+	int err = ckpt_nl_start_error(cb);
 
+	if (err)
+		return err;
 	if (addr >= end)
 		return 0;
 	w = kvzalloc(sizeof(*w), GFP_KERNEL);

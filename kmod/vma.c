@@ -119,20 +119,21 @@ out_put_task:
 int ckpt_nl_vma_get_start(struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct netlink_ext_ack ea = {};
 	struct task_struct *t;
 	struct mm_struct *mm;
 
 	if (!info->attrs[CKPT_A_PID]) {
-		NL_SET_ERR_MSG(cb->extack, "missing attribute: pid");
-		return -EINVAL;
+		NL_SET_ERR_MSG(&ea, "missing attribute: pid");
+		return ckpt_nl_start_failed(cb, -EINVAL, &ea);
 	}
-	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), cb->extack);
+	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), &ea);
 	if (IS_ERR(t))
-		return PTR_ERR(t);
-	mm = ckpt_task_mm(t, cb->extack);
+		return ckpt_nl_start_failed(cb, PTR_ERR(t), &ea);
+	mm = ckpt_task_mm(t, &ea);
 	if (IS_ERR(mm)) {
 		put_task_struct(t);
-		return PTR_ERR(mm);
+		return ckpt_nl_start_failed(cb, PTR_ERR(mm), &ea);
 	}
 	cb->args[CKPT_CB_TASK] = (long)t;
 	cb->args[CKPT_CB_MM] = (long)mm;
@@ -218,7 +219,8 @@ static int ckpt_fill_vma(struct sk_buff *skb, struct netlink_callback *cb,
 	}
 	if (nla_put_u64_64bit(skb, CKPT_A_START, vma->vm_start, CKPT_A_PAD) ||
 	    nla_put_u64_64bit(skb, CKPT_A_END, vma->vm_end, CKPT_A_PAD) ||
-	    nla_put_u64_64bit(skb, CKPT_A_PGOFF, (u64)vma->vm_pgoff << PAGE_SHIFT, CKPT_A_PAD) ||
+	    nla_put_u64_64bit(skb, CKPT_A_PGOFF,
+			      vma->vm_file ? (u64)vma->vm_pgoff << PAGE_SHIFT : 0, CKPT_A_PAD) ||
 	    nla_put_u32(skb, CKPT_A_PROT, prot) ||
 	    nla_put_u64_64bit(skb, CKPT_A_VM_FLAGS, ckpt_vm_flags(f, vma->vm_file), CKPT_A_PAD) ||
 	    (name && nla_put_string(skb, CKPT_A_NAME, name)) ||
@@ -235,9 +237,11 @@ int ckpt_nl_vma_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct mm_struct *mm = (struct mm_struct *)cb->args[CKPT_CB_MM];
 	unsigned long addr = cb->args[CKPT_CB_CURSOR];
 	struct vm_area_struct *vma;
-	int n = 0, err = 0;
+	int n = 0, err = ckpt_nl_start_error(cb);
 	char *buf;
 
+	if (err)
+		return err;
 	if (addr == ULONG_MAX)
 		return 0;
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
