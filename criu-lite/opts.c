@@ -62,6 +62,7 @@ enum {
 	OPT_VERSION,
 	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
+	OPT_BACKEND,
 };
 
 static const struct option common_opts[] = {
@@ -84,6 +85,7 @@ static const struct option dump_opts[] = {
 	{ "display-stats", no_argument, NULL, OPT_STATS },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ 0 },
 };
 
@@ -197,6 +199,16 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 			break;
 		case OPT_FILE_LOCKS:
 			cli->dump.file_locks = true;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "auto"))
+				cli->dump.backend = CKPT_BACKEND_AUTO;
+			else if (!strcmp(optarg, "ptrace"))
+				cli->dump.backend = CKPT_BACKEND_PTRACE;
+			else if (!strcmp(optarg, "kmod"))
+				cli->dump.backend = CKPT_BACKEND_KMOD;
+			else
+				return usage(cli, "invalid backend '%s' (auto, ptrace or kmod)", optarg);
 			break;
 		default:
 			return bad_option(cli, argv, c);

@@ -22,6 +22,13 @@ struct ckpt_dump_stats {
 	uint64_t total_ns;
 };
 
+/* Where the task's state is read from (--backend). */
+enum ckpt_backend {
+	CKPT_BACKEND_AUTO = 0, /* the kernel module when loaded, else ptrace */
+	CKPT_BACKEND_PTRACE,
+	CKPT_BACKEND_KMOD,
+};
+
 struct ckpt_dump_opts {
 	pid_t pid;
 	const char *dir;     /* image directory (created; must be absent, empty or a previous image) */
@@ -30,6 +37,7 @@ struct ckpt_dump_opts {
 	const char *freeze_cgroup; /* freeze with this cgroup's freezer, then seize (or NULL) */
 	bool file_locks;     /* save file locks (else a task holding one is refused, as CRIU) */
 	struct ckpt_dump_stats *stats; /* optional */
+	enum ckpt_backend backend;
 };
 
 struct ckpt_restore_opts {
