@@ -4,7 +4,9 @@
 set -eu
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libcap-dev
       libcap2-bin libnl-genl-3-dev libcmocka-dev libzstd-dev groff-base
-      procps util-linux iproute2 python3"
+      procps util-linux iproute2 python3
+      qemu-system-x86 linux-headers-amd64 linux-image-amd64 busybox-static cpio
+      xz-utils libc6-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
