@@ -5,10 +5,14 @@ BUILD ?= build
 VERSION := 0.1.0
 
 CC ?= gcc
-PKGS := libprotobuf-c libcap
+PKGS := libprotobuf-c libcap libnl-genl-3.0
 # Deferred (=): "make deps check" installs pkg-config and the libraries first.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config $(if $(STATIC),--static) --libs $(PKGS) 2>/dev/null)
+# STATIC=1: fully static binaries (the QEMU guest of tests/kmod has no libraries).
+ifneq ($(STATIC),)
+LDFLAGS += -static
+endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE \
@@ -39,7 +43,7 @@ PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(PROG_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all check unit e2e demo bench install deps clean man-check
+.PHONY: all check unit e2e demo bench install deps clean man-check kmod kmod-check kmod-bench static
 # Generated protobuf sources are kept (no "rm" after the summary line).
 .SECONDARY: $(PB_C) $(PB_H)
 all: $(CKPT) $(PROGS) $(UNITS) $(BUILD)/memhog $(BUILD)/treehog
@@ -71,7 +75,7 @@ $(CKPT): $(CLI_O) $(LIB_A)
 
 $(BUILD)/tests/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -mavx2 -pthread -o $@ $< -lm
+	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -mavx2 -pthread $(if $(STATIC),-static) -o $@ $< -lm
 
 # Unit tests link the library and the CLI's option parser (not main.c).
 CLI_LIB_O := $(filter-out $(BUILD)/criu-lite/main.o,$(CLI_O))
@@ -89,8 +93,8 @@ man-check: $(CKPT)
 	@tests/man-check.sh $(CKPT)
 
 # The whole suite; ends with "N passed, N failed".
-check: all
-	@tests/check.sh $(abspath $(BUILD))
+check: all static $(KTESTS)
+	@STATIC_BUILD=$(abspath build-static) tests/check.sh $(abspath $(BUILD))
 
 demo: $(CKPT) $(PROGS)
 	@CKPT=$(abspath $(CKPT)) PROGS=$(abspath $(BUILD)/tests) scripts/demo.sh
@@ -111,10 +115,38 @@ bench: $(CKPT) $(BUILD)/memhog $(BUILD)/treehog
 deps:
 	scripts/deps.sh
 
+# ---- kernel module (kmod/) and its QEMU test rig (tests/kmod/) ----
+# The module is built from a copy in $(BUILD)/kmod (kbuild writes beside the sources).
+KMOD_SRC := $(wildcard kmod/*.c kmod/*.h kmod/uapi/*.h) kmod/Kbuild kmod/Makefile
+$(BUILD)/kmod/ckpt.ko: $(KMOD_SRC)
+	@mkdir -p $(BUILD)/kmod/uapi
+	cp kmod/*.c kmod/*.h kmod/Kbuild kmod/Makefile $(BUILD)/kmod/
+	cp kmod/uapi/*.h $(BUILD)/kmod/uapi/
+	$(MAKE) -C $(BUILD)/kmod
+kmod: $(BUILD)/kmod/ckpt.ko
+
+# Guest-side tools of the rig (static).
+KTEST_SRC := $(wildcard tests/kmod/*.c)
+KTESTS := $(patsubst tests/kmod/%.c,$(BUILD)/kmod-tests/%,$(KTEST_SRC))
+$(BUILD)/kmod-tests/%: tests/kmod/%.c kmod/uapi/ckpt_genl.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Ikmod -static -o $@ $<
+
+# ckpt and the test programs, statically linked, in build-static/.
+static:
+	$(MAKE) BUILD=build-static STATIC=1 build-static/ckpt \
+		$(patsubst tests/progs/%.c,build-static/tests/%,$(PROG_SRC))
+
+kmod-check: static $(KTESTS)
+	@BUILD=$(abspath $(BUILD)) STATIC_BUILD=$(abspath build-static) tests/kmod/run.sh
+
+kmod-bench: static $(KTESTS)
+	@BUILD=$(abspath $(BUILD)) STATIC_BUILD=$(abspath build-static) tests/kmod/run.sh --bench
+
 install: $(CKPT)
 	install -D -m 0755 $(CKPT) $(DESTDIR)$(PREFIX)/sbin/ckpt
 	install -D -m 0644 man/ckpt.8 $(DESTDIR)$(PREFIX)/share/man/man8/ckpt.8
 	install -D -m 0644 man/ckpt-image.5 $(DESTDIR)$(PREFIX)/share/man/man5/ckpt-image.5
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-static

@@ -96,6 +96,8 @@ static const struct command commands[] = {
 	  "                          it, a process holding a lock is refused, as with CRIU)\n"
 	  "      --freeze-cgroup DIR stop the tree with this cgroup's freezer (v1 or v2) before\n"
 	  "                          seizing it, instead of seizing one task after another\n"
+	  "      --backend KIND      read the state with: kmod (the ckpt kernel module), ptrace\n"
+	  "                          (ptrace and /proc), or auto (kmod when loaded; default)\n"
 	  "  -v, --verbose[=N]       more messages (repeat, or N = 0..4); -q, --quiet: errors only\n"
 	  "  -h, --help              this help\n" },
 	{ "restore", CKPT_CMD_RESTORE, run_restore, "restore a process from an image directory",

@@ -63,6 +63,7 @@ enum {
 	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
 	OPT_SNAPSHOT,
+	OPT_BACKEND,
 };
 
 static const struct option common_opts[] = {
@@ -86,6 +87,7 @@ static const struct option dump_opts[] = {
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ 0 },
 };
 
@@ -202,6 +204,16 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 			break;
 		case OPT_SNAPSHOT:
 			cli->dump.snapshot = true;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "auto"))
+				cli->dump.backend = CKPT_BACKEND_AUTO;
+			else if (!strcmp(optarg, "ptrace"))
+				cli->dump.backend = CKPT_BACKEND_PTRACE;
+			else if (!strcmp(optarg, "kmod"))
+				cli->dump.backend = CKPT_BACKEND_KMOD;
+			else
+				return usage(cli, "invalid backend '%s' (auto, ptrace or kmod)", optarg);
 			break;
 		default:
 			return bad_option(cli, argv, c);

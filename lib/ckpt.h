@@ -22,6 +22,13 @@ struct ckpt_dump_stats {
 	uint64_t total_ns;
 };
 
+/* Where the task's state is read from (--backend). */
+enum ckpt_backend {
+	CKPT_BACKEND_AUTO = 0, /* the kernel module when loaded, else ptrace */
+	CKPT_BACKEND_PTRACE,
+	CKPT_BACKEND_KMOD,
+};
+
 struct ckpt_dump_opts {
 	pid_t pid;
 	const char *dir;     /* image directory (created; must be absent, empty or a previous image) */
@@ -31,6 +38,7 @@ struct ckpt_dump_opts {
 	bool file_locks;     /* save file locks (else a task holding one is refused, as CRIU) */
 	bool snapshot;       /* with leave_running: resume once a copy-on-write snapshot is taken */
 	struct ckpt_dump_stats *stats; /* optional */
+	enum ckpt_backend backend;
 };
 
 struct ckpt_restore_opts {

@@ -184,6 +184,7 @@ struct prefrozen {
 };
 
 struct dtree {
+	const struct ckpt_source_ops *ops; /* --backend */
 	struct dtask *t; /* t[0] is the root; parents come before their children */
 	size_t n, cap;
 	struct prefrozen *pre;
@@ -210,7 +211,7 @@ static int add_task(struct dtree *tr, pid_t pid, bool shell_job)
 		return err;
 	d = &tr->t[tr->n];
 	memset(d, 0, sizeof(*d));
-	d->src.ops = &ckpt_src_ptrace;
+	d->src.ops = tr->ops;
 	d->src.pid = pid;
 	d->src.shell_job = shell_job;
 	d->src.procfd = -1;
@@ -867,7 +868,9 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		pr_err("pid %d: %s", o->pid, strerror(errno));
 		return err;
 	}
-	err = add_task(&tr, o->pid, o->shell_job);
+	err = ckpt_source_select(o->backend, &tr.ops);
+	if (!err)
+		err = add_task(&tr, o->pid, o->shell_job);
 	if (err)
 		goto out;
 	t_freeze = now_ns(CLOCK_MONOTONIC);

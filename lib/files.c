@@ -619,3 +619,93 @@ int ckpt_files_restore(const struct ckpt_task *t, int tty_fd, const struct ckpt_
 	}
 	return ckpt_epoll_restore(t); /* its targets are all back now */
 }
+
+/* Inode numbers /proc/locks names (any holder): only their fds need their fdinfo read for locks. */
+static int locked_inodes(uint64_t **ret, size_t *ret_n)
+{
+	char *buf, *line;
+	size_t cap = 0;
+	int err;
+
+	*ret = NULL;
+	*ret_n = 0;
+	err = ckpt_read_file(AT_FDCWD, "/proc/locks", &buf, NULL);
+	if (err)
+		return err;
+	for (line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		unsigned int maj, min;
+		unsigned long long ino;
+
+		/* "1: POSIX  ADVISORY  WRITE 412 08:01:1234 0 EOF"; "->" lines are waiters */
+		if (sscanf(line, "%*d: %*s %*s %*s %*s %x:%x:%llu", &maj, &min, &ino) != 3)
+			continue;
+		err = ckpt_grow((void **)ret, &cap, *ret_n + 1, sizeof(**ret));
+		if (err)
+			break;
+		(*ret)[(*ret_n)++] = ino;
+	}
+	free(buf);
+	return err;
+}
+
+int ckpt_files_finish(pid_t pid, int procfd, struct ckpt_task *t)
+{
+	uint64_t *locked;
+	size_t i, j, n_locked;
+	int err;
+
+	err = locked_inodes(&locked, &n_locked);
+	if (err) {
+		pr_err("pid %d: cannot read /proc/locks: %s", pid, strerror(-err));
+		return err;
+	}
+	for (i = 0; !err && i < t->n_fds; i++) {
+		struct ckpt_fd *f = &t->fds[i];
+		bool need = f->kind == CKPT_FD_EVENTFD || f->kind == CKPT_FD_TIMERFD ||
+			    f->kind == CKPT_FD_SIGNALFD || f->kind == CKPT_FD_EPOLL;
+		char path[64], *info = NULL;
+
+		for (j = 0; !need && j < n_locked; j++)
+			need = locked[j] == f->file.ino;
+		if (f->kind == CKPT_FD_MEMFD || f->kind == CKPT_FD_DELETED)
+			err = read_memfd(pid, procfd, f);
+		if (err || !need)
+			continue;
+		snprintf(path, sizeof(path), "fdinfo/%d", f->fd);
+		err = ckpt_read_file(procfd, path, &info, NULL);
+		if (err) {
+			pr_err("pid %d fd %d: cannot read its fdinfo: %s", pid, f->fd, strerror(-err));
+			break;
+		}
+		err = ckpt_proc_parse_locks(info, &f->locks, &f->n_locks);
+		if (err)
+			pr_err("pid %d fd %d: holds a file lock ckpt cannot take again (%s)", pid, f->fd,
+			       err == -EOPNOTSUPP ? "mandatory or a lease" : "unreadable fdinfo");
+		if (!err && f->kind == CKPT_FD_TIMERFD)
+			err = ckpt_fdinfo_timerfd(pid, info, f);
+		if (!err && f->kind == CKPT_FD_SIGNALFD)
+			err = ckpt_fdinfo_signalfd(pid, info, f);
+		if (!err && f->kind == CKPT_FD_EPOLL)
+			err = ckpt_fdinfo_epoll(pid, info, f);
+		if (!err && f->kind == CKPT_FD_EVENTFD) {
+			const char *c = strstr(info, "eventfd-count:");
+			const char *sem = strstr(info, "eventfd-semaphore:");
+
+			if (!c) {
+				pr_err("pid %d fd %d: eventfd without a counter in fdinfo", pid, f->fd);
+				err = -EINVAL;
+			} else {
+				f->eventfd_count = strtoull(c + 14, NULL, 16);
+				f->eventfd_semaphore = sem && atoi(sem + 18);
+			}
+		}
+		free(info);
+	}
+	free(locked);
+	if (!err) {
+		qsort(t->fds, t->n_fds, sizeof(*t->fds), fd_cmp);
+		find_dups(pid, t);
+		err = ckpt_epoll_check(pid, t);
+	}
+	return err;
+}

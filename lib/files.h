@@ -22,6 +22,13 @@ void ckpt_file_id_set(struct ckpt_file_id *id, const struct stat *st);
 const char *ckpt_fd_type_name(const char *link, mode_t mode, char *buf, size_t len);
 /* Read the whole fd table of procfd's task. */
 int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *t);
+/*
+ * For an fd table read elsewhere (the kernel module: fd, flags, offset,
+ * path, identity and kind filled in): what only fdinfo and the files
+ * themselves tell (eventfd/timerfd/signalfd/epoll state, memfd bytes, the
+ * locks of files /proc/locks names), then the dup and epoll checks.
+ */
+int ckpt_files_finish(pid_t pid, int procfd, struct ckpt_task *t);
 
 /*
  * In the restored task (before its memory is replaced): open every fd at its

@@ -19,6 +19,7 @@
 
 #include "ckpt.h"
 #include "compat-pagemap.h"
+#include "kmod.h"
 #include "print.h"
 #include "util.h"
 
@@ -196,6 +197,17 @@ static int p_vdso(char *d, size_t l)
 
 static int p_kmod(char *d, size_t l)
 {
+	uint32_t version;
+
+	if (!ckpt_kmod_probe(&version)) {
+		if (version != CKPT_GENL_VERSION) {
+			snprintf(d, l, "loaded, protocol version %u (this ckpt needs %u)", version,
+				 CKPT_GENL_VERSION);
+			return 0;
+		}
+		snprintf(d, l, "loaded, protocol version %u (--backend kmod)", version);
+		return 1;
+	}
 	if (access("/proc/modules", F_OK)) {
 		snprintf(d, l, "not loaded (this kernel has no module support)");
 		return 0;

@@ -204,7 +204,7 @@ static uint32_t parse_vmflags(const char *p)
 	return attrs;
 }
 
-static int vma_classify(struct ckpt_vma *v, char shared, const char *name)
+int ckpt_proc_vma_classify(struct ckpt_vma *v, char shared, const char *name)
 {
 	static const struct {
 		const char *name;
@@ -300,7 +300,7 @@ int ckpt_proc_parse_smaps(const char *buf, struct ckpt_mm *mm)
 				if (!v->name)
 					return -ENOMEM;
 			}
-			err = vma_classify(v, perms[3], name);
+			err = ckpt_proc_vma_classify(v, perms[3], name);
 			if (err)
 				return err;
 		} else if (v && !strncmp(line, "VmFlags:", 8)) {

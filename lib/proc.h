@@ -32,6 +32,11 @@ int ckpt_proc_status(int procfd, struct ckpt_task *t);
 /* Parse /proc/PID/smaps into mm->vmas (no file identity yet). */
 int ckpt_proc_parse_smaps(const char *buf, struct ckpt_mm *mm);
 int ckpt_proc_vmas(int procfd, struct ckpt_mm *mm);
+/*
+ * Kind (and [heap]/[stack] attrs, path) of a VMA from its maps name and
+ * shared flag ('s' or 'p'); -EOPNOTSUPP for kinds ckpt cannot dump.
+ */
+int ckpt_proc_vma_classify(struct ckpt_vma *v, char shared, const char *name);
 int ckpt_proc_auxv(int procfd, struct ckpt_mm *mm);
 /* Parse "pos:" and "flags:" of /proc/PID/fdinfo/N. */
 int ckpt_proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);

@@ -229,7 +229,6 @@ static int get_rseq(pid_t tid, struct ckpt_thread *th)
 int ckpt_ptrace_get_thread(pid_t tid, struct ckpt_thread *th)
 {
 	struct iovec iov;
-	int err;
 
 	th->tid = tid;
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &th->regs))
@@ -242,6 +241,13 @@ int ckpt_ptrace_get_thread(pid_t tid, struct ckpt_thread *th)
 	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE, &iov))
 		return -errno;
 	th->xsave_size = iov.iov_len;
+	return ckpt_ptrace_get_thread_signals(tid, th);
+}
+
+int ckpt_ptrace_get_thread_signals(pid_t tid, struct ckpt_thread *th)
+{
+	int err;
+
 	if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(th->sigmask), &th->sigmask))
 		return -errno;
 	err = peek_siginfo(tid, false, &th->pending);

@@ -29,6 +29,8 @@ void ckpt_ptrace_detach_all(const pid_t *tids, size_t n);
 int ckpt_ptrace_wait(pid_t pid, int *ret_status);
 
 int ckpt_ptrace_get_thread(pid_t tid, struct ckpt_thread *th);
+/* The part of ckpt_ptrace_get_thread() besides registers: blocked mask, pending, rseq. */
+int ckpt_ptrace_get_thread_signals(pid_t tid, struct ckpt_thread *th);
 int ckpt_ptrace_get_shared_pending(pid_t pid, struct ckpt_sigqueue *q);
 int ckpt_ptrace_get_thread_pending(pid_t tid, struct ckpt_sigqueue *q);
 /* Registers (after restart fix-up), xstate and the blocked mask. */

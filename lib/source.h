@@ -51,5 +51,22 @@ struct ckpt_source {
 };
 
 extern const struct ckpt_source_ops ckpt_src_ptrace;
+/* The kernel module (kmod/): src-kmod.c; what it does not read comes from the pieces below. */
+extern const struct ckpt_source_ops ckpt_src_kmod;
+
+/* Pieces of the ptrace source the kmod source shares (src-ptrace.c). */
+/* robust list and comm of a thread */
+int ckpt_src_ptrace_thread_misc(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th);
+/* checks of a VMA list, SysV segments, shmem identities (have_ids: file ids known) */
+int ckpt_src_ptrace_vmas_finish(struct ckpt_source *src, struct ckpt_mm *mm, bool have_ids);
+/* pages of a shared memory object, by SEEK_DATA on it; -errno: use the page tables */
+int ckpt_src_ptrace_scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v,
+			       struct ckpt_range **ret, size_t *ret_n);
+
+/*
+ * The source for a dump: CKPT_BACKEND_AUTO picks kmod when the module's
+ * family is registered, else ptrace; KMOD without the module fails (logged).
+ */
+int ckpt_source_select(int backend, const struct ckpt_source_ops **ret);
 
 #endif

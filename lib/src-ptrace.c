@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -247,7 +248,6 @@ fail:
 
 static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th)
 {
-	char path[64], *comm;
 	int err;
 
 	err = ckpt_ptrace_get_thread(tid, th);
@@ -256,6 +256,13 @@ static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th
 		       strerror(-err));
 		return err;
 	}
+	return ckpt_src_ptrace_thread_misc(src, tid, th);
+}
+
+int ckpt_src_ptrace_thread_misc(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th)
+{
+	char path[64], *comm;
+
 	{
 		uint64_t head = 0;
 		size_t len = 0;
@@ -274,20 +281,29 @@ static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th
 	return 0;
 }
 
-static int vma_file_id(struct ckpt_source *src, struct ckpt_vma *v)
+static int vma_check_deleted(struct ckpt_source *src, const struct ckpt_vma *v)
 {
 	size_t l = strlen(v->path);
-	char mf[64];
-	struct stat st;
 
 	if (l > 10 && !strcmp(v->path + l - 10, " (deleted)")) {
 		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": file %s was deleted (not supported yet)",
 		       src->pid, v->start, v->end, v->path);
 		return -EOPNOTSUPP;
 	}
+	return 0;
+}
+
+static int vma_file_id(struct ckpt_source *src, struct ckpt_vma *v)
+{
+	int err = vma_check_deleted(src, v);
+	char mf[64];
+	struct stat st;
+
+	if (err)
+		return err;
 	snprintf(mf, sizeof(mf), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
 	if (fstatat(src->procfd, mf, &st, 0) && stat(v->path, &st)) {
-		int err = -errno;
+		err = -errno;
 
 		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 ": cannot stat %s: %s", src->pid,
 		       v->start, v->end, v->path, strerror(errno));
@@ -358,23 +374,15 @@ static int sysv_shm_check(struct ckpt_source *src, const struct ckpt_mm *mm)
 	return 0;
 }
 
-static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
+/*
+ * Checks and identities of VMAs read from smaps or from the module
+ * (have_ids: their files' identities are filled in already).
+ */
+int ckpt_src_ptrace_vmas_finish(struct ckpt_source *src, struct ckpt_mm *mm, bool have_ids)
 {
-	struct ckpt_proc_stat st;
-	struct stat est;
 	size_t i;
 	int err;
 
-	err = ckpt_proc_vmas(src->procfd, mm);
-	if (err == -EOPNOTSUPP) {
-		struct ckpt_vma *v = &mm->vmas[mm->n_vmas - 1];
-
-		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 " %s: unsupported kind", src->pid,
-		       v->start, v->end, v->name ? v->name : "");
-		return err;
-	}
-	if (err)
-		goto fail;
 	for (i = 0; i < mm->n_vmas; i++) {
 		struct ckpt_vma *v = &mm->vmas[i];
 
@@ -389,7 +397,7 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 			if (err)
 				return err;
 		} else if (v->path) {
-			err = vma_file_id(src, v);
+			err = have_ids ? vma_check_deleted(src, v) : vma_file_id(src, v);
 			if (err)
 				return err;
 		} else if (v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_MEMFD) {
@@ -408,7 +416,26 @@ static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
 			}
 		}
 	}
-	err = sysv_shm_check(src, mm);
+	return sysv_shm_check(src, mm);
+}
+
+static int src_mm(struct ckpt_source *src, struct ckpt_mm *mm)
+{
+	struct ckpt_proc_stat st;
+	struct stat est;
+	int err;
+
+	err = ckpt_proc_vmas(src->procfd, mm);
+	if (err == -EOPNOTSUPP) {
+		struct ckpt_vma *v = &mm->vmas[mm->n_vmas - 1];
+
+		pr_err("pid %d: mapping %" PRIx64 "-%" PRIx64 " %s: unsupported kind", src->pid,
+		       v->start, v->end, v->name ? v->name : "");
+		return err;
+	}
+	if (err)
+		goto fail;
+	err = ckpt_src_ptrace_vmas_finish(src, mm, false);
 	if (err)
 		return err;
 	err = ckpt_proc_stat(src->procfd, &st);
@@ -451,8 +478,8 @@ static int src_fds(struct ckpt_source *src, struct ckpt_task *t)
  * (another process may have written pages this one never touched), found
  * with SEEK_DATA/SEEK_HOLE on the object itself.
  */
-static int scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v, struct ckpt_range **ret,
-		      size_t *ret_n)
+int ckpt_src_ptrace_scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v,
+			       struct ckpt_range **ret, size_t *ret_n)
 {
 	off_t lo = v->pgoff, hi = v->pgoff + (v->end - v->start), pos = lo;
 	struct ckpt_range *out = *ret;
@@ -489,6 +516,90 @@ static int scan_shmem(struct ckpt_source *src, const struct ckpt_vma *v, struct 
 	return err;
 }
 
+/*
+ * The PFN of the shared zero page, from ckpt's own pagemap (0: unknown,
+ * PFNs are hidden without CAP_SYS_ADMIN; zero pages are then saved).
+ */
+static uint64_t zero_pfn(void)
+{
+	static uint64_t pfn = UINT64_MAX;
+	uint64_t e = 0;
+	volatile char *m;
+	int fd;
+
+	if (pfn != UINT64_MAX)
+		return pfn;
+	pfn = 0;
+	m = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return 0;
+	(void)m[0]; /* maps the zero page */
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && pread(fd, &e, sizeof(e), (uintptr_t)m / PAGE_SIZE * 8) == sizeof(e) &&
+	    (e >> 63))
+		pfn = e & ((1ULL << 55) - 1);
+	if (fd >= 0)
+		close(fd);
+	munmap((void *)m, PAGE_SIZE);
+	return pfn;
+}
+
+/*
+ * Kernels before 6.7 have no PAGEMAP_SCAN: the same selection from
+ * /proc/PID/pagemap entries (bit 63 present, 62 swapped, 61 page cache or
+ * shared, PFN in bits 0-54), read in large preads.
+ */
+static int scan_pagemap_read(struct ckpt_source *src, const struct ckpt_vma *v,
+			     struct ckpt_range **ret, size_t *ret_n)
+{
+	struct ptrace_priv *p = src->priv;
+	enum { CHUNK = 65536 }; /* entries per pread: 256 MiB of address space */
+	struct ckpt_range *out = *ret;
+	size_t n = *ret_n, cap = n;
+	uint64_t zpfn = zero_pfn(), addr = v->start, *ent;
+	int err = 0;
+
+	ent = malloc(CHUNK * sizeof(*ent));
+	if (!ent)
+		return -ENOMEM;
+	while (addr < v->end && !err) {
+		size_t want = MIN((v->end - addr) / PAGE_SIZE, (uint64_t)CHUNK), i;
+		ssize_t got = ckpt_pread_all(p->pagemap_fd, ent, want * sizeof(*ent),
+					     addr / PAGE_SIZE * sizeof(*ent));
+
+		if (got <= 0) {
+			err = got < 0 ? (int)got : -EIO;
+			pr_err("pid %d: /proc/PID/pagemap %" PRIx64 "-%" PRIx64 ": %s", src->pid,
+			       v->start, v->end, strerror(-err));
+			break;
+		}
+		for (i = 0; i < (size_t)got / sizeof(*ent); i++, addr += PAGE_SIZE) {
+			uint64_t e = ent[i];
+
+			if (!(e >> 62))
+				continue; /* neither present nor swapped */
+			if ((e >> 63) && zpfn && (e & ((1ULL << 55) - 1)) == zpfn)
+				continue;
+			if (v->kind == CKPT_VMA_FILE_PRIVATE && ((e >> 61) & 1))
+				continue; /* not copied on write */
+			if (n && out[n - 1].end == addr) {
+				out[n - 1].end = addr + PAGE_SIZE;
+				continue;
+			}
+			err = ckpt_grow((void **)&out, &cap, n + 1, sizeof(*out));
+			if (err)
+				break;
+			out[n].start = addr;
+			out[n].end = addr + PAGE_SIZE;
+			n++;
+		}
+	}
+	free(ent);
+	*ret = out;
+	*ret_n = n;
+	return err;
+}
+
 static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 			  struct ckpt_range **ret, size_t *ret_n)
 {
@@ -510,7 +621,7 @@ static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 	int err;
 
 	if ((v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM ||
-	     v->kind == CKPT_VMA_MEMFD) && !scan_shmem(src, v, ret, ret_n))
+	     v->kind == CKPT_VMA_MEMFD) && !ckpt_src_ptrace_scan_shmem(src, v, ret, ret_n))
 		return 0;
 	if (v->kind == CKPT_VMA_FILE_PRIVATE) {
 		/* Only pages copied on write differ from the file. */
@@ -520,6 +631,8 @@ static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 	while (arg.start < v->end) {
 		long i, got = ioctl(p->pagemap_fd, PAGEMAP_SCAN, &arg);
 
+		if (got < 0 && (errno == ENOTTY || errno == EINVAL) && arg.start == v->start)
+			return scan_pagemap_read(src, v, ret, ret_n);
 		if (got < 0) {
 			err = -errno;
 			pr_err("pid %d: PAGEMAP_SCAN %" PRIx64 "-%" PRIx64 ": %s", src->pid, v->start,

@@ -6,7 +6,9 @@
 set -eu
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libcap-dev
       libcap2-bin libnl-genl-3-dev libcmocka-dev libzstd-dev groff-base
-      procps util-linux iproute2 python3"
+      procps util-linux iproute2 python3
+      qemu-system-x86 linux-headers-amd64 linux-image-amd64 busybox-static cpio
+      xz-utils libc6-dev"
 if [ "${1:-}" = --bench ]; then
 	PKGS="$PKGS libbpf1 libbsd0 libelf1 libgnutls30 libjansson4 libmnl0 libnet1
 	      libnftables1 libnftnl11 libnl-3-200 libprotobuf-c1 libuuid1 libxtables12 iptables"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make check: unit tests, the man page check (one test), end-to-end tests.
+# make check: unit tests, the man page check (one test), end-to-end tests,
+# the kernel module's tests in a QEMU guest (tests/kmod/run.sh).
 # Usage: tests/check.sh BUILD_DIR.  The last line is the summary
 # "N passed, N failed[, N skipped]"; exits non-zero if anything failed.
 set -u
@@ -38,6 +39,10 @@ fi
 
 echo "== end-to-end"
 CKPT=$BUILD/ckpt PROGS=$BUILD/tests tests/e2e/run.sh | tee "$out"; count "$out" "end-to-end tests"
+
+echo "== kernel module (QEMU guest)"
+BUILD=$BUILD STATIC_BUILD=${STATIC_BUILD:-$(dirname "$BUILD")/build-static} tests/kmod/run.sh | tee "$out"
+count "$out" "kernel module tests"
 
 echo
 if [ $skipped -gt 0 ]; then
