@@ -94,6 +94,12 @@ static const struct command commands[] = {
 	  "                          it, a process holding a lock is refused, as with CRIU)\n"
 	  "      --freeze-cgroup DIR stop the tree with this cgroup's freezer (v1 or v2) before\n"
 	  "                          seizing it, instead of seizing one task after another\n"
+	  "      --tcp-established   dump established TCP connections (TCP_REPAIR; the network\n"
+	  "                          is locked for them until the restore); else refused\n"
+	  "      --tcp-close         dump established TCP connections as closed: restored as\n"
+	  "                          new unconnected sockets\n"
+	  "      --ext-unix-sk       allow unix datagram sockets connected to a named socket\n"
+	  "                          outside the tree: connected to that name again at restore\n"
 	  "  -v, --verbose[=N]       more messages (repeat, or N = 0..4); -q, --quiet: errors only\n"
 	  "  -h, --help              this help\n" },
 	{ "restore", CKPT_CMD_RESTORE, run_restore, "restore a process from an image directory",

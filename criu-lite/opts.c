@@ -62,6 +62,9 @@ enum {
 	OPT_VERSION,
 	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
+	OPT_TCP_ESTABLISHED,
+	OPT_TCP_CLOSE,
+	OPT_EXT_UNIX_SK,
 };
 
 static const struct option common_opts[] = {
@@ -84,6 +87,9 @@ static const struct option dump_opts[] = {
 	{ "display-stats", no_argument, NULL, OPT_STATS },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+	{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
+	{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 	{ 0 },
 };
 
@@ -198,6 +204,15 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 		case OPT_FILE_LOCKS:
 			cli->dump.file_locks = true;
 			break;
+		case OPT_TCP_ESTABLISHED:
+			cli->dump.tcp_established = true;
+			break;
+		case OPT_TCP_CLOSE:
+			cli->dump.tcp_close = true;
+			break;
+		case OPT_EXT_UNIX_SK:
+			cli->dump.ext_unix_sk = true;
+			break;
 		default:
 			return bad_option(cli, argv, c);
 		}
@@ -219,6 +234,8 @@ static int parse_dump(int argc, char **argv, struct ckpt_cli *cli)
 		return 0;
 	if (!cli->dump.pid)
 		return usage(cli, "missing PID");
+	if (cli->dump.tcp_established && cli->dump.tcp_close)
+		return usage(cli, "--tcp-established and --tcp-close exclude each other");
 	if (!cli->dump.dir) {
 		snprintf(defdir, sizeof(defdir), "ckpt-%d", cli->dump.pid);
 		cli->dump.dir = defdir;

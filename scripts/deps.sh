@@ -3,7 +3,8 @@
 # Idempotent: installs only what is missing.  Run as root (make deps).
 set -eu
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libcap-dev
-      libcap2-bin libnl-genl-3-dev libcmocka-dev libzstd-dev groff-base
+      libcap2-bin libnl-genl-3-dev libnl-3-dev libnl-idiag-3-dev libnftables-dev nftables
+      libcmocka-dev libzstd-dev groff-base
       procps util-linux iproute2 python3"
 missing=""
 for p in $PKGS; do
