@@ -5,7 +5,7 @@ BUILD ?= build
 VERSION := 0.1.0
 
 CC ?= gcc
-PKGS := libprotobuf-c libcap libnl-genl-3.0
+PKGS := libprotobuf-c libcap libnl-genl-3.0 libnl-3.0 libnftables
 # Deferred (=): "make deps check" installs pkg-config and the libraries first.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config $(if $(STATIC),--static) --libs $(PKGS) 2>/dev/null)

@@ -98,6 +98,12 @@ static const struct command commands[] = {
 	  "                          seizing it, instead of seizing one task after another\n"
 	  "      --backend KIND      read the state with: kmod (the ckpt kernel module), ptrace\n"
 	  "                          (ptrace and /proc), or auto (kmod when loaded; default)\n"
+	  "      --tcp-established   dump established TCP connections (TCP_REPAIR; the network\n"
+	  "                          is locked for them until the restore); else refused\n"
+	  "      --tcp-close         dump established TCP connections as closed: restored as\n"
+	  "                          new unconnected sockets\n"
+	  "      --ext-unix-sk       allow unix datagram sockets connected to a named socket\n"
+	  "                          outside the tree: connected to that name again at restore\n"
 	  "  -v, --verbose[=N]       more messages (repeat, or N = 0..4); -q, --quiet: errors only\n"
 	  "  -h, --help              this help\n" },
 	{ "restore", CKPT_CMD_RESTORE, run_restore, "restore a process from an image directory",

@@ -64,6 +64,9 @@ enum {
 	OPT_FILE_LOCKS,
 	OPT_SNAPSHOT,
 	OPT_BACKEND,
+	OPT_TCP_ESTABLISHED,
+	OPT_TCP_CLOSE,
+	OPT_EXT_UNIX_SK,
 };
 
 static const struct option common_opts[] = {
@@ -88,6 +91,9 @@ static const struct option dump_opts[] = {
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+	{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
+	{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 	{ 0 },
 };
 
@@ -215,6 +221,15 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 			else
 				return usage(cli, "invalid backend '%s' (auto, ptrace or kmod)", optarg);
 			break;
+		case OPT_TCP_ESTABLISHED:
+			cli->dump.tcp_established = true;
+			break;
+		case OPT_TCP_CLOSE:
+			cli->dump.tcp_close = true;
+			break;
+		case OPT_EXT_UNIX_SK:
+			cli->dump.ext_unix_sk = true;
+			break;
 		default:
 			return bad_option(cli, argv, c);
 		}
@@ -239,6 +254,8 @@ static int parse_dump(int argc, char **argv, struct ckpt_cli *cli)
 	if (cli->dump.snapshot && !cli->dump.leave_running)
 		return usage(cli, "--snapshot needs --leave-running (a killed process must not run "
 			     "on past its image)");
+	if (cli->dump.tcp_established && cli->dump.tcp_close)
+		return usage(cli, "--tcp-established and --tcp-close exclude each other");
 	if (!cli->dump.dir) {
 		snprintf(defdir, sizeof(defdir), "ckpt-%d", cli->dump.pid);
 		cli->dump.dir = defdir;

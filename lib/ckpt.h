@@ -37,6 +37,9 @@ struct ckpt_dump_opts {
 	const char *freeze_cgroup; /* freeze with this cgroup's freezer, then seize (or NULL) */
 	bool file_locks;     /* save file locks (else a task holding one is refused, as CRIU) */
 	bool snapshot;       /* with leave_running: resume once a copy-on-write snapshot is taken */
+	bool tcp_established; /* established TCP connections, with TCP_REPAIR (else refused) */
+	bool tcp_close;      /* established TCP connections restored closed (unconnected) */
+	bool ext_unix_sk;    /* unix datagram sockets connected outside the tree: reconnected by name */
 	struct ckpt_dump_stats *stats; /* optional */
 	enum ckpt_backend backend;
 };

@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "proc.h"
 #include "ptrace.h"
+#include "sk.h"
 #include "snapshot.h"
 #include "source.h"
 #include "util.h"
@@ -556,6 +557,25 @@ static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n
 	return 0;
 }
 
+/* Every socket of the tree, once all fds are known (lib/sk.c). */
+static int dump_sockets(struct dtree *tr, const struct ckpt_dump_opts *o, struct ckpt_sk_dump **ret)
+{
+	struct ckpt_sk_opts so = { .tcp_established = o->tcp_established,
+				   .tcp_close = o->tcp_close, .ext_unix_sk = o->ext_unix_sk };
+	struct ckpt_task **tasks = calloc(tr->n, sizeof(*tasks));
+	size_t i, n = 0;
+	int err;
+
+	if (!tasks)
+		return -ENOMEM;
+	for (i = 0; i < tr->n; i++)
+		if (!tr->t[i].task.zombie)
+			tasks[n++] = &tr->t[i].task;
+	err = ckpt_sk_dump_tree(tasks, n, &so, ret);
+	free(tasks);
+	return err;
+}
+
 /* Tasks seized in the frozen cgroup that the tree walk did not take: let them go. */
 static void release_pre(struct dtree *tr)
 {
@@ -845,6 +865,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	uint64_t t_start = now_ns(CLOCK_MONOTONIC), t_freeze = 0, t_end = 0, t_mem = 0, pages = 0;
 	struct dtree tr = { 0 };
 	struct ckpt_pipe *pipes = NULL;
+	struct ckpt_sk_dump *socks = NULL;
 	size_t n_pipes = 0;
 	struct ckpt_imgdir dir;
 	bool have_dir = false;
@@ -905,6 +926,9 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	if (err)
 		goto out_release;
 	find_inherited(&tr);
+	err = dump_sockets(&tr, o, &socks);
+	if (err)
+		goto out_release;
 	err = ckpt_imgdir_begin(o->dir, &dir);
 	if (err)
 		goto out_release;
@@ -923,6 +947,12 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		/* Everything but the helpers' pages is saved: the tree runs on. */
 		t_end = now_ns(CLOCK_MONOTONIC);
 		t_mem += t_end - t;
+		if (ckpt_sk_dump_lock(socks))
+			err = ckpt_img_write_netlock(dir.dirfd, ckpt_sk_dump_lock(socks));
+		if (err)
+			goto out_release;
+		ckpt_sk_dump_end(socks, false); /* connections leave repair mode first */
+		socks = NULL;
 		release_tree(&tr, false);
 	}
 	for (i = 0; !err && i < tr.n; i++) {
@@ -946,6 +976,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	}
 	if (!err)
 		err = ckpt_img_write_pipes(dir.dirfd, pipes, n_pipes);
+	if (!err && ckpt_sk_dump_lock(socks))
+		err = ckpt_img_write_netlock(dir.dirfd, ckpt_sk_dump_lock(socks));
 	if (err)
 		goto out_release;
 	uname(&un);
@@ -965,7 +997,12 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	have_dir = false;
 	if (!o->snapshot)
 		t_end = now_ns(CLOCK_MONOTONIC);
+	if (o->leave_running) /* connections leave repair mode before the tasks run */
+		ckpt_sk_dump_end(socks, false);
 	release_tree(&tr, !o->leave_running);
+	if (!o->leave_running) /* the tasks are gone: the lock stays for the restore */
+		ckpt_sk_dump_end(socks, true);
+	socks = NULL;
 	drop_snapshots(&tr);
 	if (o->stats) {
 		o->stats->frozen_ns = t_end - t_freeze;
@@ -982,6 +1019,8 @@ out_release:
 		ckpt_imgdir_abort(&dir);
 	drop_snapshots(&tr);
 	/* Nothing was changed: let every task run on as it was. */
+	ckpt_sk_dump_end(socks, false);
+	socks = NULL;
 	release_tree(&tr, false);
 out:
 	release_pre(&tr);

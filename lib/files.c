@@ -17,6 +17,7 @@
 #include "files.h"
 #include "log.h"
 #include "proc.h"
+#include "sk.h"
 #include "util.h"
 
 /* Memory devices that can be opened again by their number: zero, full, random, urandom. */
@@ -240,7 +241,13 @@ static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckp
 		goto fail;
 	f->fd_flags = (f->flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
 	f->flags &= ~O_CLOEXEC;
-	err = ckpt_fd_classify(pid, f, link, &st, shell_job);
+	if (S_ISSOCK(st.st_mode)) { /* sockets: lib/sk*.c */
+		ckpt_file_id_set(&f->file, &st);
+		f->path = strdup(link);
+		err = f->path ? ckpt_sk_collect(pid, f) : -ENOMEM;
+	} else {
+		err = ckpt_fd_classify(pid, f, link, &st, shell_job);
+	}
 	if (!err && (f->kind == CKPT_FD_MEMFD || f->kind == CKPT_FD_DELETED))
 		err = read_memfd(pid, procfd, f);
 	if (!err) {
@@ -497,6 +504,10 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		break;
 	case CKPT_FD_DELETED:
 		fd = make_deleted(f, flags, t);
+		break;
+	case CKPT_FD_UNIX:
+	case CKPT_FD_INET:
+		fd = ckpt_sk_restore_fd(f);
 		break;
 	case CKPT_FD_EVENTFD:
 		fd = eventfd(0, (flags & O_NONBLOCK ? EFD_NONBLOCK : 0) |

@@ -26,6 +26,7 @@ enum ckpt_img_magic {
 	CKPT_MAGIC_PAGEMAP = 0x504d4750,   /* "PGMP" */
 	CKPT_MAGIC_PAGES = 0x53454750,     /* "PGES" */
 	CKPT_MAGIC_PIPES = 0x45504950,     /* "PIPE" */
+	CKPT_MAGIC_NETLOCK = 0x4b434c4e,   /* "NLCK" */
 };
 
 #define CKPT_IMG_HDR_SIZE 16

@@ -16,6 +16,8 @@
 #include "img-mm.h"
 #include "img.h"
 #include "log.h"
+#include "sk.h"
+#include "sockets.pb-c.h"
 #include "util.h"
 
 #define MAX_FD (1 << 20)
@@ -542,6 +544,7 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		EpollTarget *ep = NULL, **epp = NULL;
 		FileLock *lk = NULL, **lkp = NULL;
 		TimerfdState tfd;
+		SocketEntry sk;
 		FileId id;
 
 		e.has_fd = e.has_kind = e.has_fd_flags = e.has_flags = e.has_pos = true;
@@ -575,6 +578,10 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 			tfd.value_ns = f->tfd_value_ns;
 			tfd.interval_ns = f->tfd_interval_ns;
 			e.timerfd = &tfd;
+		}
+		if (f->sk) {
+			ckpt_img_sk_out(f->sk, &sk);
+			e.sk = &sk;
 		}
 		e.has_sigmask = f->kind == CKPT_FD_SIGNALFD;
 		e.sigmask = f->sigmask;
@@ -728,7 +735,9 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	int err;
 
 	if (!e->has_fd || !e->has_kind || e->fd < 0 || e->fd >= MAX_FD ||
-	    (int)e->kind < CKPT_FD_REG || (int)e->kind > CKPT_FD_DELETED || (n && e->fd <= fds[n - 1].fd))
+	    (int)e->kind < CKPT_FD_REG ||
+	    ((int)e->kind > CKPT_FD_DELETED && (int)e->kind != CKPT_FD_UNIX &&
+	     (int)e->kind != CKPT_FD_INET) || (n && e->fd <= fds[n - 1].fd))
 		return ckpt_img_bad("%s: fd entry %zu: fd %d (kind %d) is invalid, repeated or out "
 				    "of order", name, n, e->fd, (int)e->kind);
 	f->fd = e->fd;
@@ -760,6 +769,8 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	    f->path[0] != '/')
 		return ckpt_img_bad("%s: fd %d: path is not absolute", name, f->fd);
 	err = event_from_pb(f, e, name);
+	if (!err && (f->kind == CKPT_FD_UNIX || f->kind == CKPT_FD_INET))
+		err = ckpt_img_sk_in(f, e->sk, name);
 	if (err)
 		return err;
 	if (e->data.len) {

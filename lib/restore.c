@@ -28,6 +28,7 @@
 #include "proc.h"
 #include "ptrace.h"
 #include "restorer.h"
+#include "sk.h"
 #include "sysvshm.h"
 #include "util.h"
 
@@ -48,6 +49,7 @@ struct rst_tree {
 	size_t n;
 	struct ckpt_pipe_fds *pipes; /* created by ckpt, inherited by every task */
 	size_t n_pipes;
+	struct ckpt_sk_restore *socks; /* sockets, made the same way (lib/sk.c) */
 };
 
 static int child_err_fd = -1;
@@ -657,6 +659,22 @@ out:
 	return err;
 }
 
+static int make_sockets(int dirfd, struct rst_tree *tr, int base)
+{
+	struct ckpt_task **tasks = calloc(MAX(tr->n, 1), sizeof(*tasks));
+	size_t i, n = 0;
+	int err;
+
+	if (!tasks)
+		return -ENOMEM;
+	for (i = 0; i < tr->n; i++)
+		if (!tr->c[i].t.zombie)
+			tasks[n++] = &tr->c[i].t;
+	err = ckpt_sk_restore_begin(dirfd, tasks, n, base, &tr->socks);
+	free(tasks);
+	return err;
+}
+
 /* Read every task; a task's parent must come before it (and be in the image). */
 static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct ckpt_restore_opts *o,
 		     struct rst_tree *tr)
@@ -704,7 +722,10 @@ static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct c
 		if (err)
 			return err;
 	}
-	return make_pipes(dirfd, tr, base);
+	err = make_pipes(dirfd, tr, base);
+	if (!err)
+		err = make_sockets(dirfd, tr, base);
+	return err;
 }
 
 static void kill_tree(struct rst_tree *tr)
@@ -733,6 +754,8 @@ static void free_tree(struct rst_tree *tr)
 		close(tr->pipes[i].wfd);
 	}
 	free(tr->pipes);
+	ckpt_sk_restore_end(tr->socks, false);
+	tr->socks = NULL;
 }
 
 int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
@@ -779,9 +802,13 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 			kill(root, SIGKILL), waitpid(root, &status, __WALL);
 		kill_tree(&tr);
 		ckpt_shm_finish(&shm, false);
+		ckpt_sk_restore_end(tr.socks, false);
+		tr.socks = NULL;
 		goto out;
 	}
 	ckpt_shm_finish(&shm, true);
+	ckpt_sk_restore_end(tr.socks, true); /* our copies, and the network lock */
+	tr.socks = NULL;
 	if (o->pidfile)
 		write_pidfile(o->pidfile, root);
 	pr_info("pid %d: restored %zu process%s", root, tr.n, tr.n > 1 ? "es" : "");

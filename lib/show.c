@@ -28,6 +28,7 @@ static const char *const fd_kinds[] = {
 	[CKPT_FD_MEMDEV] = "memdev", [CKPT_FD_EVENTFD] = "eventfd", [CKPT_FD_PIPE] = "pipe",
 	[CKPT_FD_MEMFD] = "memfd", [CKPT_FD_FIFO] = "fifo", [CKPT_FD_TIMERFD] = "timerfd",
 	[CKPT_FD_SIGNALFD] = "signalfd", [CKPT_FD_EPOLL] = "epoll", [CKPT_FD_DELETED] = "deleted",
+	[CKPT_FD_UNIX] = "unix", [CKPT_FD_INET] = "inet",
 };
 static const char *const itimer_names[] = { "real", "virtual", "prof" };
 
@@ -348,6 +349,32 @@ static void show_fd(struct ckpt_pr *p, const struct ckpt_fd *f)
 			ckpt_pr_obj_close(p);
 		}
 		ckpt_pr_arr_close(p);
+	}
+	if (f->sk) {
+		const struct ckpt_sock *k = f->sk;
+
+		ckpt_pr_obj_open(p, "socket");
+		ckpt_pr_u64f(p, "family", " [family %" PRIu64, k->family);
+		ckpt_pr_u64f(p, "type", " type %" PRIu64, k->type);
+		ckpt_pr_u64f(p, "state", " state %" PRIu64, k->state);
+		ckpt_pr_u64f(p, "ino", " socket:[%" PRIu64 "]", k->ino);
+		ckpt_pr_u64f(p, "unix_role", k->unix_role ? " role %" PRIu64 : NULL, k->unix_role);
+		ckpt_pr_u64f(p, "peer_ino", k->peer_ino ? " peer socket:[%" PRIu64 "]" : NULL,
+			     k->peer_ino);
+		ckpt_pr_u64f(p, "addr_len", " addr %" PRIu64 " bytes", k->addr_len);
+		ckpt_pr_u64f(p, "peer_len", " peer %" PRIu64 " bytes", k->peer_len);
+		ckpt_pr_u64f(p, "backlog", k->state == 10 ? " backlog %" PRIu64 : NULL, k->backlog);
+		ckpt_pr_u64f(p, "rq_bytes", " rq %" PRIu64, k->rq_len);
+		ckpt_pr_u64f(p, "datagrams", k->n_dgrams ? " in %" PRIu64 " datagrams" : NULL,
+			     k->n_dgrams);
+		ckpt_pr_u64f(p, "sq_bytes", " sq %" PRIu64, k->sq_len);
+		ckpt_pr_u64f(p, "snd_seq", k->family != 1 && k->state == 1 ? " snd_seq %" PRIu64 : NULL,
+			     k->snd_seq);
+		ckpt_pr_u64f(p, "rcv_seq", k->family != 1 && k->state == 1 ? " rcv_seq %" PRIu64 : NULL,
+			     k->rcv_seq);
+		ckpt_pr_boolf(p, "tcp_closed", k->tcp_closed ? " closed" : NULL, k->tcp_closed);
+		ckpt_pr_text(p, "]");
+		ckpt_pr_obj_close(p);
 	}
 	if (f->kind == CKPT_FD_SIGNALFD)
 		ckpt_pr_hexf(p, "sigmask", " mask 0x%" PRIx64, f->sigmask);

@@ -37,6 +37,12 @@ void ckpt_task_free(struct ckpt_task *t)
 		free(t->fds[i].data);
 		free(t->fds[i].epoll);
 		free(t->fds[i].locks);
+		if (t->fds[i].sk) {
+			free(t->fds[i].sk->rq);
+			free(t->fds[i].sk->dgrams);
+			free(t->fds[i].sk->sq);
+			free(t->fds[i].sk);
+		}
 	}
 	free(t->fds);
 	free(t->shared_pending.info);

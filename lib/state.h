@@ -139,6 +139,55 @@ enum ckpt_fd_kind {
 	CKPT_FD_SIGNALFD,/* signalfd(2): mask */
 	CKPT_FD_EPOLL,   /* epoll_create(2): its targets (fds of the same task) */
 	CKPT_FD_DELETED, /* a regular file unlinked while open: path it had, contents in data */
+	/* 13..19: sockets (lib/sk-*.c); the state is in ckpt_fd.sk */
+	CKPT_FD_UNIX = 13, /* AF_UNIX stream, datagram or seqpacket */
+	CKPT_FD_INET = 14, /* AF_INET/AF_INET6 TCP or UDP */
+};
+
+/* Unix socket roles at restore (struct ckpt_sock.unix_role). */
+enum ckpt_unix_role {
+	CKPT_UNIX_ALONE = 1, /* no peer: maybe bound, maybe listening */
+	CKPT_UNIX_PAIR,      /* both ends in the tree, each the other's peer: socketpair */
+	CKPT_UNIX_TO_NAME,   /* connected to a named socket (dgram; or outside with --ext-unix-sk) */
+};
+
+/*
+ * A socket (CKPT_FD_UNIX, CKPT_FD_INET), kept by the first fd of the tree
+ * that holds it (others share it as dups or inherited fds).  Addresses are
+ * raw struct sockaddr bytes.
+ */
+#define CKPT_SK_SHUT_RD 1
+#define CKPT_SK_SHUT_WR 2
+struct ckpt_sock {
+	uint32_t family, type, protocol;
+	uint32_t state;           /* TCP_* numbers, as sock_diag reports them (unix too) */
+	uint64_t ino;             /* socket inode (socket:[ino]) */
+	uint8_t addr[128];        /* bound (local) address; addr_len 0: unbound */
+	uint32_t addr_len;
+	uint8_t peer[128];        /* connected address (inet, or unix CKPT_UNIX_TO_NAME) */
+	uint32_t peer_len;
+	uint32_t backlog;         /* listening sockets */
+	uint32_t shutdown;        /* CKPT_SK_SHUT_* */
+	int32_t rcvbuf, sndbuf;   /* as set (SO_RCVBUF/SO_SNDBUF report twice the setting) */
+	bool reuseaddr, reuseport, keepalive, passcred, nodelay, v6only;
+	/* unix */
+	uint32_t unix_role;       /* enum ckpt_unix_role */
+	uint64_t peer_ino;        /* the peer socket's inode (0: none) */
+	uint64_t bound_dev, bound_ino; /* a path socket's file at dump (stale file check) */
+	uint32_t bound_mode, bound_uid, bound_gid;
+	/* receive queue (unix: bytes from the peer; TCP: received, not read) */
+	uint8_t *rq;
+	size_t rq_len;
+	uint32_t *dgrams;         /* datagram lengths, in order (datagram sockets) */
+	size_t n_dgrams;
+	/* TCP established (repair): send queue, of which the last sq_unsent bytes not sent */
+	uint8_t *sq;
+	size_t sq_len, sq_unsent;
+	uint32_t snd_seq, rcv_seq; /* write_seq, rcv_nxt (TCP_QUEUE_SEQ) */
+	uint32_t mss, snd_wscale, rcv_wscale, tcp_opts; /* TCPI_OPT_* */
+	uint32_t timestamp;       /* TCP_TIMESTAMP */
+	uint32_t win[5];          /* struct tcp_repair_window */
+	bool tcp_closed;          /* --tcp-close: restored as a new unconnected socket */
 };
 
 /* A lock held through an fd (as /proc/PID/fdinfo lists them). */
@@ -209,6 +258,8 @@ struct ckpt_fd {
 	/* file locks held through it */
 	struct ckpt_lock *locks;
 	size_t n_locks;
+	/* sockets: state (NULL in fds that share another fd's socket) */
+	struct ckpt_sock *sk;
 };
 
 /* ---- signals, credentials, registers --------------------------------- */

@@ -16,6 +16,7 @@ fi
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-e2e.XXXXXX")
 chmod 755 "$ROOT"
 pass=0 fail=0 skipped=0
+NS_EXEC= # "nsenter --net=...": start and ck run inside a test's network namespace
 PIDS=() # every process the current test started (a restored one has the same PID)
 kill_leftovers() {
 	local p
@@ -46,7 +47,7 @@ start() {
 		setsid sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$START_CGROUP" \
 			"$PROGS/$1" "${@:2}" >>"$LOG" 2>&1 </dev/null &
 	else
-		setsid "$PROGS/$1" "${@:2}" >>"$LOG" 2>&1 </dev/null &
+		$NS_EXEC setsid "$PROGS/$1" "${@:2}" >>"$LOG" 2>&1 </dev/null &
 	fi
 	PIDS+=("$!")
 	disown # killed later on purpose: no "Killed" job reports
@@ -112,7 +113,7 @@ cycle() {
 # ck ARGS: run ckpt, killed if it hangs
 ck() {
 	local rc
-	timeout -k 5 "$CKPT_TIMEOUT" "$CKPT" "$@"
+	timeout -k 5 "$CKPT_TIMEOUT" $NS_EXEC "$CKPT" "$@"
 	rc=$?
 	[ $rc -ne 124 ] || echo "ckpt $1: timed out after ${CKPT_TIMEOUT}s" >&2
 	return $rc
@@ -606,6 +607,138 @@ if start counter; then
 		alive "$PID" && why=$(verify); then ok
 	else bad "${ERR:-} ${why:-}"; fi
 else bad "$WHY"; fi
+
+# ---------------------------------------------------------------- sockets
+# Unix socket pairs across two processes with queued messages both ways,
+# listeners on a path (its stale file removed at restore) and an abstract name.
+new_test unix_sockets; mkdir -p "$D/s"; cycle unixsk "$D/s"
+
+# A unix stream socket connected to a process outside the tree: refused
+# naming it, and both keep running.
+new_test err_unix_external
+if start unixext listen "$D/l" && outside=$PID && start unixext stream "$D/l"; then
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"pid $PID fd 3"*"$D/l"*"outside the process tree"* ]] &&
+		alive "$PID" && alive "$outside" && wait_hb "$(last_hb)" && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$WHY"; fi
+
+# A unix datagram socket connected outside: --ext-unix-sk connects it to the name again.
+new_test unix_external_dgram
+if start unixext listen "$D/l" && outside=$PID && outlog=$LOG && LOG=$D/log2 && start unixext dgram "$D/l"; then
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"--ext-unix-sk"* ]] &&
+		why=$(dump_restore --ext-unix-sk) && why=$(verify) &&
+		LOG=$outlog wait_for "^GOT ping" 5; then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$WHY"; fi
+
+# UDP: a bound socket and one connected to it keep exchanging datagrams.
+new_test udp_ipv4; cycle udpsk 127.0.0.1
+new_test udp_ipv6; cycle udpsk ::1
+
+# TCP tests run in a network namespace of their own (the network lock's
+# rules must not touch the host), with ckpt in it too (nsenter: only the
+# network namespace differs, so ckpt accepts the processes).
+NETNS=ckpt-e2e-$$
+netns_up() {
+	command -v nft >/dev/null || { WHY="nft (nftables) is not installed"; return 1; }
+	ip netns add "$NETNS" 2>/dev/null || { WHY="cannot create a network namespace"; return 1; }
+	ip -n "$NETNS" link set lo up
+	NS_EXEC="nsenter --net=/run/netns/$NETNS"
+}
+netns_down() { NS_EXEC=; kill_leftovers; ip netns del "$NETNS" 2>/dev/null; }
+trap 'netns_down; kill_leftovers; rm -rf "$ROOT"' EXIT
+rules() { $NS_EXEC nft list ruleset 2>&1; }
+no_rules() { # wait until the namespace has no nftables rule left
+	local i
+	for i in $(seq 1 100); do [ -z "$(rules)" ] && return 0; sleep 0.05; done
+	echo "rules left behind: $(rules | tr '\n' ' ' | head -c 300)"; return 1
+}
+# tcp_pair ADDR PORT: server and client in separate trees; SPID/SLOG, CPID/CLOG
+tcp_pair() {
+	LOG=$D/server.log; start tcpstream server "$1" "$2" "${3:-}" || return 1
+	SPID=$PID SLOG=$LOG
+	LOG=$D/client.log; start tcpstream client "$1" "$2" || return 1
+	CPID=$PID CLOG=$LOG
+	PID=$SPID LOG=$SLOG wait_hb 3 && PID=$CPID LOG=$CLOG wait_hb 3
+}
+verify_pair() { # the server first: a client that passes exits, which resets the server
+	PID=$SPID LOG=$SLOG verify && PID=$CPID LOG=$CLOG verify
+}
+
+# The server of a numbered stream is dumped with bytes in flight and restored:
+# the stream continues without loss, duplication or reset.  Without
+# --tcp-established the dump is refused, naming the connection.
+new_test tcp_established_server
+if netns_up && tcp_pair 127.0.0.1 7101; then
+	if ! expect_fail $NS_EXEC "$CKPT" dump "$SPID" -D "$D/img0" ||
+		[[ $ERR != *"pid $SPID fd 4: established TCP connection 127.0.0.1:7101 -> 127.0.0.1:"*"--tcp-established"* ]] ||
+		! alive "$SPID"; then bad "no clear refusal: ${ERR:-}"
+	elif ! why=$(PID=$SPID LOG=$SLOG dump_restore --tcp-established); then bad "$why"
+	elif ! why=$(no_rules); then bad "$why"
+	elif ! why=$(verify_pair); then bad "$why"
+	else ok; fi
+else bad "$WHY"; fi
+netns_down
+
+# The same with the client dumped (IPv6).
+new_test tcp_established_client_ipv6
+if netns_up && tcp_pair ::1 7102; then
+	if ! why=$(PID=$CPID LOG=$CLOG dump_restore --tcp-established); then bad "$why"
+	elif ! why=$(no_rules); then bad "$why"
+	elif ! why=$(verify_pair); then bad "$why"
+	else ok; fi
+else bad "$WHY"; fi
+netns_down
+
+# A dump that fails after the lock was taken (the image directory is not
+# empty) leaves no rule and the stream running.
+new_test err_tcp_dump_failed_no_rules
+if netns_up && tcp_pair 127.0.0.1 7103; then
+	mkdir -p "$D/full"; echo x >"$D/full/keep"
+	if expect_fail $NS_EXEC "$CKPT" dump "$SPID" -D "$D/full" --tcp-established && [[ $ERR == *"not empty"* ]] &&
+		why=$(no_rules) && why=$(verify_pair); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$WHY"; fi
+netns_down
+
+# ckpt killed with SIGKILL in the middle of a dump, while the lock holds:
+# its rules go with it.
+new_test err_tcp_dump_killed_no_rules
+if netns_up && tcp_pair 127.0.0.1 7104 400; then
+	$NS_EXEC "$CKPT" dump "$SPID" -D "$D/img" --tcp-established >/dev/null 2>&1 &
+	ckpid=$!
+	for i in $(seq 1 500); do rules | grep -q ckpt_lock && break; sleep 0.01; done
+	if ! rules | grep -q ckpt_lock; then bad "never saw the lock's table"; kill -9 $ckpid
+	else
+		kill -9 $ckpid; wait $ckpid 2>/dev/null
+		if why=$(no_rules); then ok; else bad "$why"; fi
+	fi
+else bad "$WHY"; fi
+netns_down
+
+# A restore that fails after taking the lock over (the listening port is
+# taken) leaves no rule.
+new_test err_tcp_restore_failed_no_rules
+if netns_up && tcp_pair 127.0.0.1 7105; then
+	if ! why=$(ck dump "$SPID" -D "$D/img" --tcp-established 2>&1) || ! gone "$SPID"; then bad "dump: $why"
+	elif ! rules | grep -q ckpt_lock; then bad "no lock between the dump and the restore"
+	else
+		LOG=$D/squat.log; start tcpstream server 127.0.0.1 7105
+		if expect_fail $NS_EXEC "$CKPT" restore -D "$D/img" -d && [[ $ERR == *"7105"* ]] &&
+			! alive "$SPID" && why=$(no_rules); then ok
+		else bad "${ERR:-} ${why:-}"; fi
+	fi
+else bad "$WHY"; fi
+netns_down
+
+# An epoll server with 50 unix and 50 TCP clients (in its tree) keeps serving.
+new_test epoll_server_100_clients
+if netns_up; then
+	if start epollsk 127.0.0.1 7106 && why=$(dump_restore --tcp-established) && why=$(no_rules) &&
+		why=$(verify); then ok
+	else bad "${WHY:-} ${why:-}"; fi
+else bad "$WHY"; fi
+netns_down
 
 echo
 if [ $skipped -gt 0 ]; then

@@ -10,6 +10,7 @@
  */
 #include <stdbool.h>
 #include <sys/mman.h>
+#include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -107,7 +108,7 @@ static void member(const char *name, pid_t parent, pid_t grandchild, bool own_gr
 	_exit(bad);
 }
 
-/* argv[1] "pgrp": see above; "socket": B also holds a socket pair, which a dump must refuse for the whole tree. */
+/* argv[1] "pgrp": see above; "socket": B also holds a netlink socket, which a dump must refuse for the whole tree. */
 int main(int argc, char **argv)
 {
 	static uint64_t buf[128 * 1024];
@@ -139,7 +140,8 @@ int main(int argc, char **argv)
 	if (b == 0) {
 		int sv[2];
 
-		if (argc > 1 && !strcmp(argv[1], "socket") && socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		if (argc > 1 && !strcmp(argv[1], "socket") &&
+		    (sv[0] = sv[1] = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)) < 0)
 			_exit(2);
 		setpgid(0, 0);
 		member("B", root, 0, true);
