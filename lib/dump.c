@@ -18,6 +18,7 @@
 
 #include "ckpt.h"
 #include "img.h"
+#include "fd-tty.h"
 #include "files.h"
 #include "freezer.h"
 #include "imgdir.h"
@@ -364,6 +365,23 @@ static void find_inherited(struct dtree *tr)
 				f->parent_fd = g->fd;
 		}
 	}
+}
+
+/* Pseudo-terminal slaves whose master is in the tree, or the outer terminal. */
+static int link_ptys(struct dtree *tr, bool shell_job)
+{
+	struct ckpt_task **ts = calloc(MAX(tr->n, 1), sizeof(*ts));
+	size_t i, n = 0;
+	int err;
+
+	if (!ts)
+		return -ENOMEM;
+	for (i = 0; i < tr->n; i++)
+		if (!tr->t[i].task.zombie)
+			ts[n++] = &tr->t[i].task;
+	err = ckpt_pty_resolve(ts, n, shell_job);
+	free(ts);
+	return err;
 }
 
 /*
@@ -841,6 +859,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		tr.t[i].opened = true;
 		err = collect(&tr.t[i].src, &tr.t[i].task, tr.t[i].tids, tr.t[i].n_tids);
 	}
+	if (!err)
+		err = link_ptys(&tr, o->shell_job);
 	if (!err && !o->file_locks)
 		err = check_no_locks(&tr);
 	if (!err) {

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "fd-event.h"
+#include "fd-inotify.h"
+#include "fd-tty.h"
 #include "files.h"
 #include "log.h"
 #include "proc.h"
@@ -104,6 +106,15 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		f->kind = CKPT_FD_EPOLL;
 		return 0;
 	}
+	if (!strcmp(link, "anon_inode:inotify")) {
+		f->kind = CKPT_FD_INOTIFY; /* watches read from fdinfo by the caller */
+		return 0;
+	}
+	if (!strcmp(link, "anon_inode:[fanotify]")) {
+		pr_err("pid %d fd %d: fanotify is not supported (its marks cannot be read back)", pid,
+		       f->fd);
+		return -EOPNOTSUPP;
+	}
 	if (!strncmp(link, "/memfd:", 7) && S_ISREG(st->st_mode)) {
 		f->kind = CKPT_FD_MEMFD; /* contents and seals read by the caller */
 		return 0;
@@ -151,6 +162,11 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		}
 		if (memdev_path(st->st_rdev)) {
 			f->kind = CKPT_FD_MEMDEV;
+			return 0;
+		}
+		/* Pseudo-terminals: a slave without its master in the tree is decided later. */
+		if (ckpt_pty_is_master_rdev(st->st_rdev) || ckpt_pty_is_slave_rdev(st->st_rdev)) {
+			f->kind = ckpt_pty_is_master_rdev(st->st_rdev) ? CKPT_FD_PTMX : CKPT_FD_PTS;
 			return 0;
 		}
 		if (is_tty_rdev(st->st_rdev)) {
@@ -255,6 +271,10 @@ static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckp
 		err = ckpt_fdinfo_signalfd(pid, info, f);
 	if (!err && f->kind == CKPT_FD_EPOLL)
 		err = ckpt_fdinfo_epoll(pid, info, f);
+	if (!err && f->kind == CKPT_FD_INOTIFY)
+		err = ckpt_fdinfo_inotify(pid, info, f);
+	if (!err && (f->kind == CKPT_FD_PTMX || f->kind == CKPT_FD_PTS))
+		err = ckpt_pty_collect(pid, info, f);
 	if (!err && f->kind == CKPT_FD_EVENTFD) {
 		const char *c = strstr(info, "eventfd-count:"), *sem = strstr(info, "eventfd-semaphore:");
 
@@ -497,6 +517,17 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		break;
 	case CKPT_FD_DELETED:
 		fd = make_deleted(f, flags, t);
+		break;
+	case CKPT_FD_INOTIFY:
+		fd = ckpt_inotify_open(f);
+		if (fd < 0)
+			return fd; /* logged */
+		break;
+	case CKPT_FD_PTMX:
+	case CKPT_FD_PTS:
+		fd = ckpt_pty_open(f, flags);
+		if (fd < 0)
+			return fd; /* logged */
 		break;
 	case CKPT_FD_EVENTFD:
 		fd = eventfd(0, (flags & O_NONBLOCK ? EFD_NONBLOCK : 0) |

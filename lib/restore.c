@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "fd-tty.h"
 #include "files.h"
 #include "img.h"
 #include "imgdir.h"
@@ -704,7 +705,10 @@ static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct c
 		if (err)
 			return err;
 	}
-	return make_pipes(dirfd, tr, base);
+	err = make_pipes(dirfd, tr, base);
+	for (i = 0; !err && i < tr->n; i++)
+		err = ckpt_pty_note(&tr->c[i].t);
+	return err ? err : ckpt_pty_make(base);
 }
 
 static void kill_tree(struct rst_tree *tr)
@@ -733,6 +737,7 @@ static void free_tree(struct rst_tree *tr)
 		close(tr->pipes[i].wfd);
 	}
 	free(tr->pipes);
+	ckpt_pty_release();
 }
 
 int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)

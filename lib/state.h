@@ -139,6 +139,32 @@ enum ckpt_fd_kind {
 	CKPT_FD_SIGNALFD,/* signalfd(2): mask */
 	CKPT_FD_EPOLL,   /* epoll_create(2): its targets (fds of the same task) */
 	CKPT_FD_DELETED, /* a regular file unlinked while open: path it had, contents in data */
+	/* 13..19: sockets */
+	CKPT_FD_INOTIFY = 20, /* inotify_init(2): its watches (path, mask, wd) */
+	CKPT_FD_PTMX = 21,    /* the master of a pseudo-terminal pair of the tree (/dev/ptmx) */
+	CKPT_FD_PTS = 22,     /* a slave (/dev/pts/N) whose master the tree holds */
+};
+
+/* One watch of an inotify fd, found by its inode and given a path at dump. */
+struct ckpt_inotify_watch {
+	int32_t wd;
+	uint32_t mask;     /* events and IN_ONESHOT/IN_EXCL_UNLINK, as fdinfo shows it */
+	uint64_t dev, ino; /* the watched inode (st_dev form) */
+	char *path;        /* absolute path to it at dump time */
+};
+
+/* A pseudo-terminal pair's settings (termios, window, modes), kept on each of its fds. */
+#define CKPT_NCCS 32
+struct ckpt_pty {
+	uint32_t index;        /* N of /dev/pts/N at dump */
+	uint32_t iflag, oflag, cflag, lflag;
+	uint8_t line;
+	uint8_t cc[CKPT_NCCS];
+	uint32_t ispeed, ospeed;
+	uint16_t rows, cols, xpixel, ypixel;
+	bool packet;           /* TIOCPKT on the master */
+	bool locked;           /* TIOCSPTLCK: the slave could not be opened */
+	bool ctty;             /* PTS: the controlling terminal of this session leader */
 };
 
 /* A lock held through an fd (as /proc/PID/fdinfo lists them). */
@@ -209,6 +235,11 @@ struct ckpt_fd {
 	/* file locks held through it */
 	struct ckpt_lock *locks;
 	size_t n_locks;
+	/* inotify: watches sorted by wd */
+	struct ckpt_inotify_watch *watches;
+	size_t n_watches;
+	/* PTMX, PTS: the pair */
+	struct ckpt_pty pty;
 };
 
 /* ---- signals, credentials, registers --------------------------------- */

@@ -163,6 +163,9 @@ new_test memfd; cycle memfdp
 new_test memfd_mapped_tree; cycle memfdmap
 new_test event_loop_fds; cycle evloop
 new_test deleted_files; mkdir -p "$ROOT/deleted_files/dir"; cycle delfile "$ROOT/deleted_files/dir"
+new_test inotify_watches; mkdir -p "$D/dir"; cycle inotify "$D/dir"
+# A pty pair of the tree: raw mode, custom c_cc, window size; data both ways after restore.
+new_test pty_pair_tree; cycle ptypair
 
 # File locks: taken along with --file-locks; without it the dump is refused
 # (as with CRIU), naming the fd, and the tree runs on with its locks.
