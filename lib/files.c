@@ -16,6 +16,7 @@
 #include "fd-event.h"
 #include "fd-inotify.h"
 #include "fd-tty.h"
+#include "file-remap.h"
 #include "files.h"
 #include "log.h"
 #include "proc.h"
@@ -121,6 +122,16 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 	}
 	if (!strncmp(link, "anon_inode:", 11) || !strncmp(link, "/memfd:", 7))
 		goto unsupported;
+	if ((f->flags & O_PATH) && link[0] == '/' && !S_ISSOCK(st->st_mode)) {
+		/* Only a path: any kind of file (a symlink with O_NOFOLLOW too), opened again by it. */
+		if (lstat(link, &pst) || pst.st_dev != st->st_dev || pst.st_ino != st->st_ino) {
+			pr_err("pid %d fd %d: %s (O_PATH): the file was deleted, renamed or replaced "
+			       "since it was opened", pid, f->fd, link);
+			return -EOPNOTSUPP;
+		}
+		f->kind = CKPT_FD_REG;
+		return 0;
+	}
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
 	case S_IFDIR:
@@ -134,8 +145,8 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 			return 0;
 		}
 		if (stat(link, &pst) || pst.st_dev != st->st_dev || pst.st_ino != st->st_ino) {
-			pr_err("pid %d fd %d: %s: the file was deleted or replaced (not supported yet)",
-			       pid, f->fd, link);
+			pr_err("pid %d fd %d: %s: the file was renamed or replaced since it was opened "
+			       "(its path names another file now)", pid, f->fd, link);
 			return -EOPNOTSUPP;
 		}
 		f->kind = CKPT_FD_REG;
@@ -375,6 +386,13 @@ int ckpt_file_check(int fd, const char *what, const char *path, const struct ckp
 		pr_err("%s: %s is no longer the same kind of file", what, path);
 		return -ESTALE;
 	}
+	if (id->ino && (st.st_ino != id->ino || st.st_dev != id->dev) && !ckpt_file_remapped(path)) {
+		pr_err("%s: %s is not the file of the dump (inode %" PRIu64 " on %u:%u then, %llu on "
+		       "%u:%u now); restore with --file-remap %s=PATH to accept another file", what,
+		       path, id->ino, major(id->dev), minor(id->dev), (unsigned long long)st.st_ino,
+		       major(st.st_dev), minor(st.st_dev), path);
+		return -ESTALE;
+	}
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != id->size &&
 	    !(may_grow && (uint64_t)st.st_size > id->size)) {
 		pr_err("%s: %s changed size since the dump (was %" PRIu64 " bytes, now %lld)", what,
@@ -444,8 +462,24 @@ static int make_deleted(const struct ckpt_fd *f, int flags, const struct ckpt_ta
 		if (t->fds[i].kind == CKPT_FD_DELETED && t->fds[i].file.ino == f->file.ino &&
 		    t->fds[i].file.dev == f->file.dev) {
 			snprintf(self, sizeof(self), "/proc/self/fd/%d", t->fds[i].fd);
-			return open(self, flags | O_CLOEXEC);
+			return open(self, (flags & ~O_TMPFILE) | O_CLOEXEC);
 		}
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		/* Made with O_TMPFILE: made so again, with its very flags. */
+		snprintf(dir, sizeof(dir), "%s", f->path);
+		*(strrchr(dir, '/') == dir ? dir + 1 : strrchr(dir, '/')) = '\0';
+		fd = open(dir, flags | O_CLOEXEC, f->file.mode & 07777);
+		if (fd < 0)
+			return -1;
+		if ((f->data_len && ckpt_write_all(fd, f->data, f->data_len)) ||
+		    fchmod(fd, f->file.mode & 07777)) {
+			e = errno ? errno : EIO;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		return fd;
+	}
 	tmp = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, f->file.mode & 07777);
 	if (tmp >= 0) {
 		unlink(f->path);
@@ -475,7 +509,8 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		    size_t n_pipes, const struct ckpt_task *t)
 {
 	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
-	char what[32];
+	char what[32], remapped[PATH_MAX];
+	const char *path;
 	int fd, err;
 
 	snprintf(what, sizeof(what), "fd %d", f->fd);
@@ -490,6 +525,19 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		}
 		return 0;
 	}
+	fd = ckpt_inherit_fd_find(f->path);
+	if (fd >= 0) {
+		/* --inherit-fd: the caller's file as it is (its own flags and offset). */
+		if (dup3(fd, f->fd, f->fd_flags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0) {
+			err = -errno;
+			pr_err("fd %d: cannot use the inherited fd for %s: %s", f->fd, f->path,
+			       strerror(-err));
+			return err;
+		}
+		return 0;
+	}
+	if ((flags & O_TMPFILE) == O_TMPFILE && f->kind != CKPT_FD_DELETED)
+		flags &= ~O_TMPFILE;
 	switch (f->kind) {
 	case CKPT_FD_DEVNULL:
 		fd = open("/dev/null", flags);
@@ -550,7 +598,12 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		fd = fcntl(tty_fd, F_DUPFD_CLOEXEC, 0);
 		break;
 	case CKPT_FD_REG:
-		fd = open(f->path, flags | O_NOCTTY);
+		path = ckpt_file_remap(f->path, remapped, sizeof(remapped));
+		if (!path) {
+			pr_err("fd %d: %s: the remapped path is too long", f->fd, f->path);
+			return -ENAMETOOLONG;
+		}
+		fd = open(path, flags | O_NOCTTY);
 		break;
 	default:
 		pr_err("fd %d: unknown kind %u in the image", f->fd, f->kind);
@@ -566,7 +619,7 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 			      ckpt_file_check(fd, what, f->path, &f->file, f->flags & O_APPEND) : 0;
 		if (err)
 			goto fail;
-		if (lseek(fd, f->pos, SEEK_SET) < 0 && S_ISREG(f->file.mode)) {
+		if (!(flags & O_PATH) && lseek(fd, f->pos, SEEK_SET) < 0 && S_ISREG(f->file.mode)) {
 			err = -errno;
 			pr_err("fd %d: cannot seek %s to %" PRIu64 ": %s", f->fd, f->path, f->pos,
 			       strerror(errno));
