@@ -217,6 +217,14 @@ if start counter; then
 	elif ! expect_fail "$CKPT" dump "$PID" -D "$D/img2" --lazy-pages || [[ $ERR != "ckpt: dump: option --lazy-pages is not supported yet" ]]; then bad "--lazy-pages: $ERR"
 	elif why=$(verify); then ok; else bad "$why"; fi
 else bad "$WHY"; fi
+# 10 000 fds of mixed kinds (files at their own offsets, dirs, /dev/null, eventfds,
+# pipes with a byte each, memfds, dups), every one checked after restore.
+new_test ten_thousand_fds
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt 10100 ]; then
+	skip "RLIMIT_NOFILE hard limit $(ulimit -Hn) is below 10100"
+else
+	mkdir -p "$D/files"; cycle manyfds 10000 "$D/files"
+fi
 # A pty pair of the tree: raw mode, custom c_cc, window size; data both ways after restore.
 new_test pty_pair_tree; cycle ptypair
 

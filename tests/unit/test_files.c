@@ -635,6 +635,46 @@ static void test_inotify_parse(void **state)
 	close(fd);
 }
 
+/* Descriptions found by (dev, ino) and kcmp's order: a dup finds the lowest fd of its description. */
+static void test_fd_index(void **state)
+{
+	struct ckpt_fd fds[6];
+	struct ckpt_task t = { .fds = fds, .n_fds = 6 };
+	struct ckpt_fd_index x;
+	int raw[6], i;
+
+	(void)state;
+	raw[0] = open(data, O_RDONLY | O_CLOEXEC);
+	raw[1] = open(data, O_RDONLY | O_CLOEXEC);
+	raw[2] = fcntl(raw[0], F_DUPFD_CLOEXEC, 0);
+	raw[3] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	raw[4] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	raw[5] = fcntl(raw[4], F_DUPFD_CLOEXEC, 0);
+	for (i = 0; i < 6; i++) {
+		struct stat st;
+
+		assert_true(raw[i] >= 0);
+		assert_int_equal(fstat(raw[i], &st), 0);
+		fds[i] = (struct ckpt_fd){ .fd = raw[i], .dup_of = -1 };
+		ckpt_file_id_set(&fds[i].file, &st);
+	}
+	assert_int_equal(ckpt_fd_index_build(getpid(), &t, &x), 0);
+	assert_int_equal(x.n, 6);
+	assert_ptr_equal(ckpt_fd_index_find(&x, getpid(), &fds[2]), &fds[0]);
+	assert_ptr_equal(ckpt_fd_index_find(&x, getpid(), &fds[1]), &fds[1]);
+	assert_ptr_equal(ckpt_fd_index_find(&x, getpid(), &fds[5]), &fds[4]);
+	assert_ptr_equal(ckpt_fd_index_find(&x, getpid(), &fds[3]), &fds[3]);
+	{
+		struct ckpt_fd other = fds[1];
+
+		other.file.ino++; /* no such file in the index */
+		assert_null(ckpt_fd_index_find(&x, getpid(), &other));
+	}
+	ckpt_fd_index_free(&x);
+	for (i = 0; i < 6; i++)
+		close(raw[i]);
+}
+
 /* fanotify is refused by name. */
 static void test_classify_fanotify(void **state)
 {
@@ -1287,6 +1327,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_classify_tty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inotify_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_fanotify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_same_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_changed_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_different_type, setup, teardown),
