@@ -227,6 +227,28 @@ else
 fi
 # A pty pair of the tree: raw mode, custom c_cc, window size; data both ways after restore.
 new_test pty_pair_tree; cycle ptypair
+# The same with the pair's old /dev/pts number taken at restore: a new number, same behaviour.
+new_test pty_pair_renumbered
+if start ptypair; then
+	rm -rf "$D/img"
+	if ! out=$(ck dump "$PID" -D "$D/img" 2>&1) || ! gone "$PID"; then bad "dump: $out"
+	else
+		old=$(ck show "$D/img" | awk '$2 == "pts" {print $3; exit}')
+		sleep 60 3<>/dev/ptmx 4<>/dev/ptmx 5<>/dev/ptmx 6<>/dev/ptmx 7<>/dev/ptmx 8<>/dev/ptmx &
+		holder=$!
+		PIDS+=("$holder")
+		sleep 0.2
+		taken=0
+		for l in /proc/$holder/fdinfo/[345678]; do
+			[ "/dev/pts/$(awk '/tty-index/ {print $2}' "$l")" = "$old" ] && taken=1
+		done
+		if ! out=$(ck restore -D "$D/img" -d -v 2>&1); then bad "restore: $out"
+		elif child=$(cat "/proc/$PID/task/$PID/children" | awk '{print $1}') && now=$(readlink "/proc/$child/fd/3") &&
+			[ $taken = 1 ] && [ "$now" = "$old" ]; then bad "slave is still $old, which was taken"
+		elif [ $taken = 1 ] && [[ $out != *"$old is /dev/pts/"*" now"* ]]; then bad "no note of the new number: $out"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	fi
+else bad "$WHY"; fi
 
 # File locks: taken along with --file-locks; without it the dump is refused
 # (as with CRIU), naming the fd, and the tree runs on with its locks.
