@@ -107,10 +107,10 @@ $(BUILD)/treehog: bench/treehog.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -pthread -o $@ $<
 
-bench: $(CKPT) $(BUILD)/memhog $(BUILD)/treehog
+bench: $(CKPT) $(BUILD)/memhog $(BUILD)/treehog $(BUILD)/tests/manyfds
 	@scripts/deps.sh --bench
 	@CKPT=$(abspath $(CKPT)) MEMHOG=$(abspath $(BUILD)/memhog) \
-		TREEHOG=$(abspath $(BUILD)/treehog) bench/bench.sh
+		TREEHOG=$(abspath $(BUILD)/treehog) FDHOG=$(abspath $(BUILD)/tests/manyfds) bench/bench.sh
 
 deps:
 	scripts/deps.sh

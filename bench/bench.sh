@@ -5,8 +5,9 @@
 set -u
 CKPT=${CKPT:?} MEMHOG=${MEMHOG:?}
 CRIU=${CRIU:-$(cd "$(dirname "$0")/../.." && pwd)/shared/reference/criu}
-# A size in MiB, or "tree": 16 processes x 4 threads sharing 1 GiB (TREEHOG).
-SIZES=${BENCH_SIZES:-64 1024 4096 tree}
+# A size in MiB, "tree": 16 processes x 4 threads sharing 1 GiB (TREEHOG), or
+# "fds": one process holding 10 000 fds of mixed kinds (FDHOG, tests/progs/manyfds.c).
+SIZES=${BENCH_SIZES:-64 1024 4096 tree fds}
 REPS=${BENCH_REPS:-5}
 WORK=${BENCH_DIR:-/dev/shm/ckpt-bench.$$}
 
@@ -26,6 +27,9 @@ start_hog() { # size -> pid
 	: >"$log"
 	if [ "$1" = tree ]; then
 		setsid "${TREEHOG:?}" 16 4 1024 >"$log" 2>&1 </dev/null &
+	elif [ "$1" = fds ]; then
+		rm -rf "$WORK/fdfiles" && mkdir -p "$WORK/fdfiles"
+		setsid "${FDHOG:?}" 10000 "$WORK/fdfiles" >"$log" 2>&1 </dev/null &
 	else
 		setsid "$MEMHOG" "$1" >"$log" 2>&1 </dev/null &
 	fi
@@ -122,7 +126,7 @@ printf '%-8s %-5s %9s %9s %9s %9s %8s %8s %9s %15s\n' size tool frozen_s dump_s 
 for size in $SIZES; do
 	declare -A best=()
 	for rep in $(seq 1 "$REPS"); do
-		r=$(raw_write "$([ "$size" = tree ] && echo 1024 || echo "$size")")
+		r=$(raw_write "$(case $size in tree) echo 1024 ;; fds) echo 4 ;; *) echo "$size" ;; esac)")
 		best[raw]=$(printf '%s\n%s\n' "${best[raw]:-$r}" "$r" | min)
 		for tool in ckpt criu; do
 			[ "$tool" = criu ] && [ $have_criu = 0 ] && continue
@@ -141,6 +145,7 @@ for size in $SIZES; do
 		[ -n "${best[$tool.dump]:-}" ] || continue
 		mib=$size label=${size}M
 		[ "$size" = tree ] && mib=1024 label=tree16x4
+		[ "$size" = fds ] && mib=0 label=fds10k # the bandwidth columns mean nothing there
 		awk -v s="$mib" -v label="$label" -v t=$tool -v d="${best[$tool.dump]}" -v f="${best[$tool.frozen]}" \
 		    -v r="${best[$tool.restore]}" -v raw="${best[raw]}" \
 		    -v cd="${best[criu.dump]:-0}" -v cr="${best[criu.restore]:-0}" \
@@ -149,6 +154,11 @@ for size in $SIZES; do
 			vs = (t == "ckpt" && cd > 0) ? sprintf("%.2fx/%.2fx", cd / d, cr / r) : "-"
 			if (t == "ckpt" && cw > 0 && w > 0)
 				vs = vs sprintf("/%.2fx", cw / w)
+			if (s == 0) {
+				printf "%-8s %-5s %9.3f %9.3f %9.3f %9.3f %8s %8s %9s %15s\n", label, t, f / 1e9,
+					d / 1e9, r / 1e9, w / 1e9, "-", "-", "-", vs
+				exit
+			}
 			printf "%-8s %-5s %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %15s\n", label, t, f / 1e9,
 				d / 1e9, r / 1e9, w / 1e9, gb / (d / 1e9), gb / (r / 1e9),
 				(gb / (d / 1e9)) / (gb / (raw / 1e9)), vs

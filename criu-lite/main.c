@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ckpt: checkpoint and restore Linux processes. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ckpt.h"
@@ -12,8 +17,100 @@
 #include "imgdir.h"
 #include "log.h"
 #include "opts.h"
+#include "util.h"
 
 #define EXIT_USAGE 2
+
+/*
+ * -o, --log-file FILE (CRIU's): every message at the chosen level goes to
+ * FILE, with the time since the start; errors still go to stderr too.  A
+ * relative FILE is in the image directory, as with CRIU.  A dump writes its
+ * image directory only at the end (it is swapped into place), so its log is
+ * kept in a memfd and written to FILE once the dump is over.
+ */
+static int log_fd = -1;
+static int log_mem = -1; /* dump: the log until the image directory is in place */
+static struct timespec log_t0;
+
+static void log_to_file(enum ckpt_log_level level, const char *file, int line, const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	struct timespec now;
+	char buf[1200];
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	n = snprintf(buf, sizeof(buf), "(%.6f) %s: %s%s%.0d%s%s\n",
+		     (now.tv_sec - log_t0.tv_sec) + (now.tv_nsec - log_t0.tv_nsec) / 1e9,
+		     names[level], ckpt_log_get_level() >= CKPT_LOG_DEBUG ? file : "",
+		     ckpt_log_get_level() >= CKPT_LOG_DEBUG ? ":" : "",
+		     ckpt_log_get_level() >= CKPT_LOG_DEBUG ? line : 0,
+		     ckpt_log_get_level() >= CKPT_LOG_DEBUG ? ": " : "", msg);
+	/* A log that cannot be written does not fail the operation. */
+	if (n > 0 && write(log_mem >= 0 ? log_mem : log_fd, buf, MIN((size_t)n, sizeof(buf) - 1)))
+		n = 0;
+	if (level == CKPT_LOG_ERROR)
+		fprintf(stderr, "ckpt: %s\n", msg);
+}
+
+static const char *log_dir(const struct ckpt_cli *cli)
+{
+	return cli->cmd == CKPT_CMD_DUMP ? cli->dump.dir : cli->restore.dir;
+}
+
+static int log_open_final(const struct ckpt_cli *cli)
+{
+	char path[PATH_MAX];
+	const char *dir = log_dir(cli);
+
+	if (cli->log_file[0] == '/' || !dir)
+		snprintf(path, sizeof(path), "%s", cli->log_file);
+	else if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, cli->log_file) >= sizeof(path))
+		errno = ENAMETOOLONG;
+	if (cli->cmd == CKPT_CMD_DUMP && cli->log_file[0] != '/' && dir)
+		mkdir(dir, 0755); /* a failed dump leaves its log (and no image) */
+	log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (log_fd < 0)
+		fprintf(stderr, "ckpt: %s: -o %s: %s\n", cli->cmd_name, path, strerror(errno));
+	return log_fd < 0 ? -1 : 0;
+}
+
+static int log_open(const struct ckpt_cli *cli)
+{
+	clock_gettime(CLOCK_MONOTONIC, &log_t0);
+	if (cli->cmd == CKPT_CMD_DUMP && cli->log_file[0] != '/') {
+		log_mem = memfd_create("ckpt-log", MFD_CLOEXEC);
+		if (log_mem < 0) {
+			fprintf(stderr, "ckpt: dump: -o: %s\n", strerror(errno));
+			return -1;
+		}
+	} else if (log_open_final(cli)) {
+		return -1;
+	}
+	ckpt_log_set_fn(log_to_file);
+	return 0;
+}
+
+static int log_close(const struct ckpt_cli *cli)
+{
+	char buf[65536];
+	ssize_t n;
+	int err = 0;
+
+	ckpt_log_set_fn(NULL);
+	if (log_mem >= 0) {
+		if (log_open_final(cli))
+			err = -1;
+		lseek(log_mem, 0, SEEK_SET);
+		while (!err && (n = read(log_mem, buf, sizeof(buf))) > 0)
+			if (write(log_fd, buf, n) != n)
+				err = -1;
+		close(log_mem);
+	}
+	if (log_fd >= 0 && close(log_fd))
+		err = -1;
+	return err;
+}
 
 struct command {
 	const char *name;
@@ -104,8 +201,14 @@ static const struct command commands[] = {
 	  "                          new unconnected sockets\n"
 	  "      --ext-unix-sk       allow unix datagram sockets connected to a named socket\n"
 	  "                          outside the tree: connected to that name again at restore\n"
-	  "  -v, --verbose[=N]       more messages (repeat, or N = 0..4); -q, --quiet: errors only\n"
-	  "  -h, --help              this help\n" },
+	  "      --link-remap        CRIU's option for files deleted while open; ckpt saves\n"
+	  "                          their bytes with or without it\n"
+	  "  -o, --log-file FILE     write the messages to FILE (relative: in the image directory)\n"
+	  "  -v, --verbose[=N]       more messages (repeat, or CRIU's level N = 0..4: 2 warnings,\n"
+	  "                          3 info, 4 debug); -q, --quiet: errors only\n"
+	  "  -h, --help              this help\n"
+	  "\n"
+	  "CRIU options ckpt does not implement are refused by name (see ckpt(8)).\n" },
 	{ "restore", CKPT_CMD_RESTORE, run_restore, "restore a process from an image directory",
 	  "Usage: ckpt restore [OPTIONS] [-D] DIR\n"
 	  "\n"
@@ -119,7 +222,13 @@ static const struct command commands[] = {
 	  "                          (or the nearest subreaper)\n"
 	  "  -j, --shell-job         give terminal fds the terminal ckpt runs on\n"
 	  "      --pidfile FILE      write the restored process's PID to FILE\n"
-	  "  -v, --verbose[=N]       more messages; -q, --quiet: errors only\n"
+	  "      --file-remap OLD=NEW  open NEW for a file that was at OLD (or NEW/X for OLD/X),\n"
+	  "                          and accept that it is not the file of the dump (repeatable)\n"
+	  "      --inherit-fd fd[N]:RES  give every fd whose file the image names RES (a path,\n"
+	  "                          pipe:[INO], ...) ckpt's own fd N instead (CRIU's option)\n"
+	  "      --link-remap        accepted for CRIU compatibility (nothing to do at restore)\n"
+	  "  -o, --log-file FILE     write the messages to FILE (relative: in the image directory)\n"
+	  "  -v, --verbose[=N]       more messages (or CRIU's level N); -q, --quiet: errors only\n"
 	  "  -h, --help              this help\n" },
 	{ "show", CKPT_CMD_SHOW, run_show, "decode an image directory",
 	  "Usage: ckpt show [--json] DIR\n"
@@ -187,9 +296,12 @@ int main(int argc, char **argv)
 	static const enum ckpt_log_level levels[] = { CKPT_LOG_WARN, CKPT_LOG_INFO, CKPT_LOG_DEBUG };
 	const struct command *c;
 	struct ckpt_cli cli;
+	int rc;
 
 	if (ckpt_cli_parse(argc, argv, &cli)) {
-		if (cli.cmd_name && cli.cmd != CKPT_CMD_NONE) {
+		if (cli.unsupported) {
+			fprintf(stderr, "ckpt: %s: %s\n", cli.cmd_name, cli.err);
+		} else if (cli.cmd_name && cli.cmd != CKPT_CMD_NONE) {
 			fprintf(stderr, "ckpt: %s: %s\n", cli.cmd_name, cli.err);
 			fprintf(stderr, "Try 'ckpt %s --help'.\n", cli.cmd_name);
 		} else {
@@ -213,5 +325,10 @@ int main(int argc, char **argv)
 		ckpt_log_set_level(CKPT_LOG_ERROR);
 	else
 		ckpt_log_set_level(levels[cli.verbosity > 2 ? 2 : cli.verbosity]);
-	return c->run(&cli);
+	if (cli.log_file && log_open(&cli))
+		return EXIT_FAILURE;
+	rc = c->run(&cli);
+	if (cli.log_file && log_close(&cli) && rc == EXIT_SUCCESS)
+		rc = EXIT_FAILURE;
+	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file-remap.h"
 #include "opts.h"
 
 static const struct {
@@ -67,7 +68,38 @@ enum {
 	OPT_TCP_ESTABLISHED,
 	OPT_TCP_CLOSE,
 	OPT_EXT_UNIX_SK,
+	OPT_LINK_REMAP,
+	OPT_FILE_REMAP,
+	OPT_INHERIT_FD,
+	OPT_UNSUPPORTED = 1000, /* + index in unsupported[] */
 };
+
+/*
+ * CRIU options ckpt does not implement: refused by name (never ignored).
+ * Accepted with or without a value, so that "--root=/x" is refused as
+ * itself rather than as a malformed option.
+ */
+static const char *const unsupported[] = {
+	"manage-cgroups", "cgroup-root", "cgroup-props", "cgroup-props-file",
+	"cgroup-dump-controller", "cgroup-yard", "ext-mount-map", "external", "lazy-pages",
+	"track-mem", "prev-images-dir", "page-server", "address", "port", "auto-dedup",
+	"network-lock", "skip-mnt", "root", "evasive-devices", "cpu-cap", "irmap-scan-path",
+	"enable-fs", "join-ns", "force-irmap", "ghost-limit", "enable-external-sharing",
+	"enable-external-masters", "skip-in-flight", "empty-ns", "lsm-profile",
+	"lsm-mount-context", "timeout", "weak-sysctls", "status-fd", "work-dir", "remote",
+	"config", "no-default-config", "stream", "mntns-compat-mode", "leave-stopped",
+	"unprivileged", "allow-uprobes", "skip-file-rwx-check", "file-validation", "veth-pair",
+	"action-script", "exec-cmd", "log-pid", "tls", "tls-cacert", "tls-cacrl", "tls-cert",
+	"tls-key", "tls-no-cn-verify", "ps-socket", "orphan-pts-master", "check-only",
+	"pre-dump-mode", "network-lock-method", "tcp-listen", "sk-ext-ns",
+};
+#define N_UNSUPPORTED (sizeof(unsupported) / sizeof(unsupported[0]))
+
+const char *const *ckpt_cli_unsupported(size_t *ret_n)
+{
+	*ret_n = N_UNSUPPORTED;
+	return unsupported;
+}
 
 static const struct option common_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -94,6 +126,8 @@ static const struct option dump_opts[] = {
 	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 	{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
 	{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
+	{ "link-remap", no_argument, NULL, OPT_LINK_REMAP },
+	{ "log-file", required_argument, NULL, 'o' },
 	{ 0 },
 };
 
@@ -103,8 +137,27 @@ static const struct option restore_opts[] = {
 	{ "restore-detached", no_argument, NULL, 'd' },
 	{ "shell-job", no_argument, NULL, 'j' },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "link-remap", no_argument, NULL, OPT_LINK_REMAP },
+	{ "log-file", required_argument, NULL, 'o' },
+	{ "file-remap", required_argument, NULL, OPT_FILE_REMAP },
+	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{ 0 },
 };
+
+/* dump_opts or restore_opts followed by the refused CRIU options. */
+static const struct option *with_unsupported(const struct option *base, struct option *buf,
+					     size_t cap)
+{
+	size_t n = 0, i;
+
+	while (base[n].name && n < cap)
+		buf[n] = base[n], n++;
+	for (i = 0; i < N_UNSUPPORTED && n + 1 < cap; i++)
+		buf[n++] = (struct option){ unsupported[i], optional_argument, NULL,
+					    OPT_UNSUPPORTED + (int)i };
+	buf[n] = (struct option){ 0 };
+	return buf;
+}
 
 static const struct option plain_opts[] = { COMMON_OPTS, { 0 } };
 
@@ -124,7 +177,8 @@ static int common(struct ckpt_cli *cli, int c)
 
 			if (*end || n < 0 || n > 4)
 				return usage(cli, "invalid verbosity '%s' (0-4)", optarg);
-			cli->verbosity = (int)n;
+			/* CRIU's levels: 0-1 errors, 2 warnings (the default), 3 info, 4 debug */
+			cli->verbosity = n <= 1 ? -1 : (int)n - 2;
 		} else {
 			cli->verbosity++;
 		}
@@ -230,7 +284,38 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 		case OPT_EXT_UNIX_SK:
 			cli->dump.ext_unix_sk = true;
 			break;
+		case OPT_LINK_REMAP:
+			cli->link_remap = true; /* what ckpt does anyway (see the man page) */
+			break;
+		case 'o':
+			cli->log_file = optarg;
+			break;
+		case OPT_FILE_REMAP:
+		case OPT_INHERIT_FD: {
+			const char *o1, *o2;
+			size_t l;
+			int n;
+
+			if (c == OPT_FILE_REMAP ? ckpt_file_remap_parse(optarg, &o1, &l, &o2) :
+						  ckpt_inherit_fd_parse(optarg, &n, &o1))
+				return usage(cli, c == OPT_FILE_REMAP ?
+					     "--file-remap '%s': expected OLD=NEW, two absolute paths" :
+					     "--inherit-fd '%s': expected fd[N]:RESOURCE", optarg);
+			if (cli->n_specs >= CKPT_CLI_MAX_SPECS)
+				return usage(cli, "too many --file-remap and --inherit-fd options");
+			if (c == OPT_FILE_REMAP)
+				cli->remaps[cli->restore.n_file_remap++] = optarg;
+			else
+				cli->inherits[cli->restore.n_inherit_fd++] = optarg;
+			cli->n_specs++;
+			break;
+		}
 		default:
+			if (c >= OPT_UNSUPPORTED && c < OPT_UNSUPPORTED + (int)N_UNSUPPORTED) {
+				cli->unsupported = true;
+				return usage(cli, "option --%s is not supported yet",
+					     unsupported[c - OPT_UNSUPPORTED]);
+			}
 			return bad_option(cli, argv, c);
 		}
 	}
@@ -240,7 +325,9 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 static int parse_dump(int argc, char **argv, struct ckpt_cli *cli)
 {
 	static char defdir[32];
-	int i = parse_cmd(argc, argv, cli, ":hv::qt:D:Rj", dump_opts);
+	struct option buf[sizeof(dump_opts) / sizeof(dump_opts[0]) + N_UNSUPPORTED + 1];
+	int i = parse_cmd(argc, argv, cli, ":hv::qt:D:Rjo:",
+			  with_unsupported(dump_opts, buf, sizeof(buf) / sizeof(buf[0])));
 
 	if (i < 0)
 		return i;
@@ -265,10 +352,14 @@ static int parse_dump(int argc, char **argv, struct ckpt_cli *cli)
 
 static int parse_restore(int argc, char **argv, struct ckpt_cli *cli)
 {
-	int i = parse_cmd(argc, argv, cli, ":hv::qD:dj", restore_opts);
+	struct option buf[sizeof(restore_opts) / sizeof(restore_opts[0]) + N_UNSUPPORTED + 1];
+	int i = parse_cmd(argc, argv, cli, ":hv::qD:djo:",
+			  with_unsupported(restore_opts, buf, sizeof(buf) / sizeof(buf[0])));
 
 	if (i < 0)
 		return i;
+	cli->restore.file_remap = cli->remaps;
+	cli->restore.inherit_fd = cli->inherits;
 	for (; i < argc; i++) {
 		if (cli->restore.dir)
 			return usage(cli, "unexpected argument '%s'", argv[i]);

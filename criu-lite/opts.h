@@ -29,7 +29,17 @@ struct ckpt_cli {
 	struct ckpt_restore_opts restore;
 	const char *show_dir;
 	char err[256];          /* the usage error, when parsing fails */
+	bool unsupported;       /* err names a CRIU option ckpt refuses (no "Try" line) */
+	bool link_remap;        /* --link-remap (CRIU's): deleted files are saved anyway */
+	const char *log_file;   /* -o, --log-file: relative to the image directory */
+#define CKPT_CLI_MAX_SPECS 64
+	const char *remaps[CKPT_CLI_MAX_SPECS];   /* restore.file_remap points here */
+	const char *inherits[CKPT_CLI_MAX_SPECS]; /* restore.inherit_fd */
+	size_t n_specs;
 };
+
+/* The CRIU option names refused with "not supported yet" (for the man page check). */
+const char *const *ckpt_cli_unsupported(size_t *ret_n);
 
 /* 0, or -EINVAL with cli->err set (a usage error). */
 int ckpt_cli_parse(int argc, char **argv, struct ckpt_cli *cli);

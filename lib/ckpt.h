@@ -49,6 +49,12 @@ struct ckpt_restore_opts {
 	bool detached;       /* --restore-detached: return once the task runs */
 	bool shell_job;      /* give terminal fds ckpt's own terminal */
 	const char *pidfile; /* write the restored root pid here */
+	/* --file-remap OLD=NEW: open NEW (or NEW/rest for OLD/rest) for a file at OLD */
+	const char *const *file_remap;
+	size_t n_file_remap;
+	/* --inherit-fd fd[N]:RES: ckpt's fd N is the tree's file named RES in the image */
+	const char *const *inherit_fd;
+	size_t n_inherit_fd;
 };
 
 CKPT_API int ckpt_dump(const struct ckpt_dump_opts *opts);

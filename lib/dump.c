@@ -18,6 +18,7 @@
 
 #include "ckpt.h"
 #include "img.h"
+#include "fd-tty.h"
 #include "files.h"
 #include "freezer.h"
 #include "imgdir.h"
@@ -331,25 +332,24 @@ static int add_children(struct dtree *tr, size_t i, bool shell_job)
  * across fork) when it has it, else any earlier task's (siblings that kept
  * what their parent closed, an fd passed with SCM_RIGHTS, ...).
  */
-static const struct ckpt_fd *find_description(const struct dtask *d, pid_t pid,
-					      const struct ckpt_fd *f)
+static int find_inherited(struct dtree *tr)
 {
-	size_t k;
-
-	for (k = 0; d && !d->task.zombie && k < d->task.n_fds; k++)
-		if (d->task.fds[k].dup_of < 0 &&
-		    ckpt_fd_same_description(d->src.pid, &d->task.fds[k], pid, f))
-			return &d->task.fds[k];
-	return NULL;
-}
-
-static void find_inherited(struct dtree *tr)
-{
+	struct ckpt_fd_index *x;
 	size_t i, j, a;
+	int err = 0;
 
-	for (i = 1; i < tr->n; i++) {
+	if (tr->n < 2)
+		return 0;
+	x = calloc(tr->n, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	for (i = 0; i < tr->n && !err; i++)
+		if (!tr->t[i].task.zombie)
+			err = ckpt_fd_index_build(tr->t[i].src.pid, &tr->t[i].task, &x[i]);
+	for (i = 1; i < tr->n && !err; i++) {
 		struct ckpt_task *c = &tr->t[i].task;
 		struct dtask *pd = find_task(tr, c->ppid);
+		size_t pi = pd ? (size_t)(pd - tr->t) : tr->n;
 
 		for (j = 0; j < c->n_fds; j++) {
 			struct ckpt_fd *f = &c->fds[j];
@@ -359,9 +359,10 @@ static void find_inherited(struct dtree *tr)
 			f->peer_pid = 0;
 			if (f->dup_of >= 0)
 				continue;
-			g = find_description(pd, c->pid, f);
+			if (pi < tr->n)
+				g = ckpt_fd_index_find(&x[pi], c->pid, f);
 			for (a = 0; !g && a < i; a++) {
-				g = &tr->t[a] == pd ? NULL : find_description(&tr->t[a], c->pid, f);
+				g = a == pi ? NULL : ckpt_fd_index_find(&x[a], c->pid, f);
 				if (g)
 					f->peer_pid = tr->t[a].src.pid;
 			}
@@ -369,6 +370,27 @@ static void find_inherited(struct dtree *tr)
 				f->parent_fd = g->fd;
 		}
 	}
+	for (i = 0; i < tr->n; i++)
+		ckpt_fd_index_free(&x[i]);
+	free(x);
+	return err;
+}
+
+/* Pseudo-terminal slaves whose master is in the tree, or the outer terminal. */
+static int link_ptys(struct dtree *tr, bool shell_job)
+{
+	struct ckpt_task **ts = calloc(MAX(tr->n, 1), sizeof(*ts));
+	size_t i, n = 0;
+	int err;
+
+	if (!ts)
+		return -ENOMEM;
+	for (i = 0; i < tr->n; i++)
+		if (!tr->t[i].task.zombie)
+			ts[n++] = &tr->t[i].task;
+	err = ckpt_pty_resolve(ts, n, shell_job);
+	free(ts);
+	return err;
 }
 
 /*
@@ -915,6 +937,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		tr.t[i].opened = true;
 		err = collect(&tr.t[i].src, &tr.t[i].task, tr.t[i].tids, tr.t[i].n_tids);
 	}
+	if (!err)
+		err = link_ptys(&tr, o->shell_job);
 	if (!err && !o->file_locks)
 		err = check_no_locks(&tr);
 	if (!err) {
@@ -925,8 +949,9 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 		err = collect_pipes(&tr, &pipes, &n_pipes);
 	if (err)
 		goto out_release;
-	find_inherited(&tr);
-	err = dump_sockets(&tr, o, &socks);
+	err = find_inherited(&tr);
+	if (!err)
+		err = dump_sockets(&tr, o, &socks);
 	if (err)
 		goto out_release;
 	err = ckpt_imgdir_begin(o->dir, &dir);

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "fd-event.h"
+#include "fd-inotify.h"
+#include "fd-tty.h"
+#include "file-remap.h"
 #include "files.h"
 #include "log.h"
 #include "proc.h"
@@ -105,12 +108,31 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		f->kind = CKPT_FD_EPOLL;
 		return 0;
 	}
+	if (!strcmp(link, "anon_inode:inotify")) {
+		f->kind = CKPT_FD_INOTIFY; /* watches read from fdinfo by the caller */
+		return 0;
+	}
+	if (!strcmp(link, "anon_inode:[fanotify]")) {
+		pr_err("pid %d fd %d: fanotify is not supported (its marks cannot be read back)", pid,
+		       f->fd);
+		return -EOPNOTSUPP;
+	}
 	if (!strncmp(link, "/memfd:", 7) && S_ISREG(st->st_mode)) {
 		f->kind = CKPT_FD_MEMFD; /* contents and seals read by the caller */
 		return 0;
 	}
 	if (!strncmp(link, "anon_inode:", 11) || !strncmp(link, "/memfd:", 7))
 		goto unsupported;
+	if ((f->flags & O_PATH) && link[0] == '/' && !S_ISSOCK(st->st_mode)) {
+		/* Only a path: any kind of file (a symlink with O_NOFOLLOW too), opened again by it. */
+		if (lstat(link, &pst) || pst.st_dev != st->st_dev || pst.st_ino != st->st_ino) {
+			pr_err("pid %d fd %d: %s (O_PATH): the file was deleted, renamed or replaced "
+			       "since it was opened", pid, f->fd, link);
+			return -EOPNOTSUPP;
+		}
+		f->kind = CKPT_FD_REG;
+		return 0;
+	}
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
 	case S_IFDIR:
@@ -124,8 +146,8 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 			return 0;
 		}
 		if (stat(link, &pst) || pst.st_dev != st->st_dev || pst.st_ino != st->st_ino) {
-			pr_err("pid %d fd %d: %s: the file was deleted or replaced (not supported yet)",
-			       pid, f->fd, link);
+			pr_err("pid %d fd %d: %s: the file was renamed or replaced since it was opened "
+			       "(its path names another file now)", pid, f->fd, link);
 			return -EOPNOTSUPP;
 		}
 		f->kind = CKPT_FD_REG;
@@ -152,6 +174,11 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		}
 		if (memdev_path(st->st_rdev)) {
 			f->kind = CKPT_FD_MEMDEV;
+			return 0;
+		}
+		/* Pseudo-terminals: a slave without its master in the tree is decided later. */
+		if (ckpt_pty_is_master_rdev(st->st_rdev) || ckpt_pty_is_slave_rdev(st->st_rdev)) {
+			f->kind = ckpt_pty_is_master_rdev(st->st_rdev) ? CKPT_FD_PTMX : CKPT_FD_PTS;
 			return 0;
 		}
 		if (is_tty_rdev(st->st_rdev)) {
@@ -262,6 +289,10 @@ static int collect_one(pid_t pid, int procfd, int fd, bool shell_job, struct ckp
 		err = ckpt_fdinfo_signalfd(pid, info, f);
 	if (!err && f->kind == CKPT_FD_EPOLL)
 		err = ckpt_fdinfo_epoll(pid, info, f);
+	if (!err && f->kind == CKPT_FD_INOTIFY)
+		err = ckpt_fdinfo_inotify(pid, info, f);
+	if (!err && (f->kind == CKPT_FD_PTMX || f->kind == CKPT_FD_PTS))
+		err = ckpt_pty_collect(pid, info, f);
 	if (!err && f->kind == CKPT_FD_EVENTFD) {
 		const char *c = strstr(info, "eventfd-count:"), *sem = strstr(info, "eventfd-semaphore:");
 
@@ -291,25 +322,117 @@ bool ckpt_fd_same_description(pid_t a, const struct ckpt_fd *fa, pid_t b, const 
 	       syscall(SYS_kcmp, a, b, 0 /* KCMP_FILE */, fa->fd, fb->fd) == 0;
 }
 
-/* fds that share one open file description (dup, fork) are restored with dup. */
-static void find_dups(pid_t pid, struct ckpt_task *t)
+/*
+ * Open file descriptions are told apart without comparing every pair (10 000
+ * fds would be 50M kcmp calls): fds are ordered by file (dev, ino), and
+ * within one file by kcmp(KCMP_FILE)'s order of the descriptions, which is
+ * a total order across processes too.  Equal neighbours share one.
+ */
+struct desc_key {
+	pid_t pid;
+	const struct ckpt_fd *f;
+};
+
+static int desc_order(pid_t pa, const struct ckpt_fd *a, pid_t pb, const struct ckpt_fd *b)
 {
-	size_t i, j;
+	long r;
 
-	for (i = 0; i < t->n_fds; i++) {
-		struct ckpt_fd *f = &t->fds[i];
+	if (a->file.dev != b->file.dev)
+		return a->file.dev < b->file.dev ? -1 : 1;
+	if (a->file.ino != b->file.ino)
+		return a->file.ino < b->file.ino ? -1 : 1;
+	if (pa == pb && a->fd == b->fd)
+		return 0;
+	r = syscall(SYS_kcmp, pa, pb, 0 /* KCMP_FILE */, a->fd, b->fd);
+	if (r == 1 || r == 2)
+		return r == 1 ? -1 : 1;
+	if (r == 0)
+		return 0;
+	/* kcmp failed (an fd closed under us before the freeze): keep some order */
+	return a->fd < b->fd ? -1 : a->fd > b->fd;
+}
 
-		f->dup_of = -1;
-		f->parent_fd = -1;
-		for (j = 0; j < i; j++) {
-			const struct ckpt_fd *g = &t->fds[j];
+static int desc_cmp_fd(const void *x, const void *y, void *arg)
+{
+	const struct ckpt_fd *a = *(const struct ckpt_fd *const *)x;
+	const struct ckpt_fd *b = *(const struct ckpt_fd *const *)y;
+	pid_t pid = *(const pid_t *)arg;
+	int r = desc_order(pid, a, pid, b);
 
-			if (g->dup_of < 0 && ckpt_fd_same_description(pid, g, pid, f)) {
-				f->dup_of = g->fd;
-				break;
-			}
+	return r ? r : (a->fd > b->fd) - (a->fd < b->fd);
+}
+
+int ckpt_fd_index_build(pid_t pid, const struct ckpt_task *t, struct ckpt_fd_index *ret)
+{
+	size_t i;
+
+	ret->pid = pid;
+	ret->n = 0;
+	ret->v = malloc(MAX(t->n_fds, 1) * sizeof(*ret->v));
+	if (!ret->v)
+		return -ENOMEM;
+	for (i = 0; i < t->n_fds; i++)
+		if (t->fds[i].dup_of < 0)
+			ret->v[ret->n++] = &t->fds[i];
+	qsort_r(ret->v, ret->n, sizeof(*ret->v), desc_cmp_fd, &ret->pid);
+	return 0;
+}
+
+const struct ckpt_fd *ckpt_fd_index_find(const struct ckpt_fd_index *x, pid_t pid,
+					 const struct ckpt_fd *f)
+{
+	size_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = desc_order(x->pid, x->v[mid], pid, f);
+
+		if (!r) {
+			/* the lowest fd of that description */
+			while (mid > 0 && !desc_order(x->pid, x->v[mid - 1], pid, f))
+				mid--;
+			return x->v[mid];
 		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return NULL;
+}
+
+void ckpt_fd_index_free(struct ckpt_fd_index *x)
+{
+	free(x->v);
+	x->v = NULL;
+	x->n = 0;
+}
+
+/* fds that share one open file description (dup, fork) are restored with dup. */
+static int find_dups(pid_t pid, struct ckpt_task *t)
+{
+	const struct ckpt_fd **v;
+	size_t i, first = 0;
+
+	v = malloc(MAX(t->n_fds, 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < t->n_fds; i++) {
+		t->fds[i].dup_of = -1;
+		t->fds[i].parent_fd = -1;
+		v[i] = &t->fds[i];
+	}
+	qsort_r(v, t->n_fds, sizeof(*v), desc_cmp_fd, &pid);
+	/* Runs of one description, lowest fd first: the rest are its dups. */
+	for (i = 1; i < t->n_fds; i++) {
+		if (desc_order(pid, v[first], pid, v[i])) {
+			first = i;
+			continue;
+		}
+		((struct ckpt_fd *)v[i])->dup_of = v[first]->fd;
+	}
+	free(v);
+	return 0;
 }
 
 int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *t)
@@ -341,8 +464,9 @@ int ckpt_files_collect(pid_t pid, int procfd, bool shell_job, struct ckpt_task *
 	closedir(d);
 	if (!err) {
 		qsort(t->fds, t->n_fds, sizeof(*t->fds), fd_cmp);
-		find_dups(pid, t);
-		err = ckpt_epoll_check(pid, t);
+		err = find_dups(pid, t);
+		if (!err)
+			err = ckpt_epoll_check(pid, t);
 	}
 	return err;
 }
@@ -360,6 +484,13 @@ int ckpt_file_check(int fd, const char *what, const char *path, const struct ckp
 	}
 	if ((st.st_mode & S_IFMT) != (id->mode & S_IFMT)) {
 		pr_err("%s: %s is no longer the same kind of file", what, path);
+		return -ESTALE;
+	}
+	if (id->ino && (st.st_ino != id->ino || st.st_dev != id->dev) && !ckpt_file_remapped(path)) {
+		pr_err("%s: %s is not the file of the dump (inode %" PRIu64 " on %u:%u then, %llu on "
+		       "%u:%u now); restore with --file-remap %s=PATH to accept another file", what,
+		       path, id->ino, major(id->dev), minor(id->dev), (unsigned long long)st.st_ino,
+		       major(st.st_dev), minor(st.st_dev), path);
 		return -ESTALE;
 	}
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != id->size &&
@@ -431,8 +562,24 @@ static int make_deleted(const struct ckpt_fd *f, int flags, const struct ckpt_ta
 		if (t->fds[i].kind == CKPT_FD_DELETED && t->fds[i].file.ino == f->file.ino &&
 		    t->fds[i].file.dev == f->file.dev) {
 			snprintf(self, sizeof(self), "/proc/self/fd/%d", t->fds[i].fd);
-			return open(self, flags | O_CLOEXEC);
+			return open(self, (flags & ~O_TMPFILE) | O_CLOEXEC);
 		}
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		/* Made with O_TMPFILE: made so again, with its very flags. */
+		snprintf(dir, sizeof(dir), "%s", f->path);
+		*(strrchr(dir, '/') == dir ? dir + 1 : strrchr(dir, '/')) = '\0';
+		fd = open(dir, flags | O_CLOEXEC, f->file.mode & 07777);
+		if (fd < 0)
+			return -1;
+		if ((f->data_len && ckpt_write_all(fd, f->data, f->data_len)) ||
+		    fchmod(fd, f->file.mode & 07777)) {
+			e = errno ? errno : EIO;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		return fd;
+	}
 	tmp = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, f->file.mode & 07777);
 	if (tmp >= 0) {
 		unlink(f->path);
@@ -462,7 +609,8 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		    size_t n_pipes, const struct ckpt_task *t)
 {
 	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
-	char what[32];
+	char what[32], remapped[PATH_MAX];
+	const char *path;
 	int fd, err;
 
 	snprintf(what, sizeof(what), "fd %d", f->fd);
@@ -477,6 +625,19 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		}
 		return 0;
 	}
+	fd = ckpt_inherit_fd_find(f->path);
+	if (fd >= 0) {
+		/* --inherit-fd: the caller's file as it is (its own flags and offset). */
+		if (dup3(fd, f->fd, f->fd_flags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0) {
+			err = -errno;
+			pr_err("fd %d: cannot use the inherited fd for %s: %s", f->fd, f->path,
+			       strerror(-err));
+			return err;
+		}
+		return 0;
+	}
+	if ((flags & O_TMPFILE) == O_TMPFILE && f->kind != CKPT_FD_DELETED)
+		flags &= ~O_TMPFILE;
 	switch (f->kind) {
 	case CKPT_FD_DEVNULL:
 		fd = open("/dev/null", flags);
@@ -509,6 +670,17 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 	case CKPT_FD_INET:
 		fd = ckpt_sk_restore_fd(f);
 		break;
+	case CKPT_FD_INOTIFY:
+		fd = ckpt_inotify_open(f);
+		if (fd < 0)
+			return fd; /* logged */
+		break;
+	case CKPT_FD_PTMX:
+	case CKPT_FD_PTS:
+		fd = ckpt_pty_open(f, flags);
+		if (fd < 0)
+			return fd; /* logged */
+		break;
 	case CKPT_FD_EVENTFD:
 		fd = eventfd(0, (flags & O_NONBLOCK ? EFD_NONBLOCK : 0) |
 				       (f->eventfd_semaphore ? EFD_SEMAPHORE : 0));
@@ -530,7 +702,12 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 		fd = fcntl(tty_fd, F_DUPFD_CLOEXEC, 0);
 		break;
 	case CKPT_FD_REG:
-		fd = open(f->path, flags | O_NOCTTY);
+		path = ckpt_file_remap(f->path, remapped, sizeof(remapped));
+		if (!path) {
+			pr_err("fd %d: %s: the remapped path is too long", f->fd, f->path);
+			return -ENAMETOOLONG;
+		}
+		fd = open(path, flags | O_NOCTTY);
 		break;
 	default:
 		pr_err("fd %d: unknown kind %u in the image", f->fd, f->kind);
@@ -546,7 +723,7 @@ static int open_one(const struct ckpt_fd *f, int tty_fd, const struct ckpt_pipe_
 			      ckpt_file_check(fd, what, f->path, &f->file, f->flags & O_APPEND) : 0;
 		if (err)
 			goto fail;
-		if (lseek(fd, f->pos, SEEK_SET) < 0 && S_ISREG(f->file.mode)) {
+		if (!(flags & O_PATH) && lseek(fd, f->pos, SEEK_SET) < 0 && S_ISREG(f->file.mode)) {
 			err = -errno;
 			pr_err("fd %d: cannot seek %s to %" PRIu64 ": %s", f->fd, f->path, f->pos,
 			       strerror(errno));

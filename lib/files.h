@@ -16,6 +16,20 @@ int ckpt_fd_classify(pid_t pid, struct ckpt_fd *f, const char *link, const struc
 		     bool shell_job);
 /* Do fd fa of pid a and fd fb of pid b share one open file description? */
 bool ckpt_fd_same_description(pid_t a, const struct ckpt_fd *fa, pid_t b, const struct ckpt_fd *fb);
+/*
+ * A task's fds that are not dups, ordered by open file description, to
+ * find the one another task's fd shares (O(log n) kcmp calls, not O(n)).
+ */
+struct ckpt_fd_index {
+	pid_t pid;
+	const struct ckpt_fd **v;
+	size_t n;
+};
+int ckpt_fd_index_build(pid_t pid, const struct ckpt_task *t, struct ckpt_fd_index *ret);
+/* The lowest fd of the index sharing fd f of pid's description, or NULL. */
+const struct ckpt_fd *ckpt_fd_index_find(const struct ckpt_fd_index *x, pid_t pid,
+					 const struct ckpt_fd *f);
+void ckpt_fd_index_free(struct ckpt_fd_index *x);
 /* The identity the image keeps of a file. */
 void ckpt_file_id_set(struct ckpt_file_id *id, const struct stat *st);
 /* Human-readable type of an fd from its link and mode ("pipe", "socket", "eventfd"). */

@@ -13,6 +13,7 @@
 #include "core.pb-c.h"
 #include "files.pb-c.h"
 #include "img-io.h"
+#include "img-fdext.h"
 #include "img-mm.h"
 #include "img.h"
 #include "log.h"
@@ -543,6 +544,7 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 		FdEntry e = FD_ENTRY__INIT;
 		EpollTarget *ep = NULL, **epp = NULL;
 		FileLock *lk = NULL, **lkp = NULL;
+		struct ckpt_fdext_buf *xb = NULL;
 		TimerfdState tfd;
 		SocketEntry sk;
 		FileId id;
@@ -638,7 +640,11 @@ static int write_files(int dirfd, const struct ckpt_task *t)
 			e.n_locks = f->n_locks;
 			e.locks = lkp;
 		}
-		err = ckpt_img_w_msg(&w, &e.base);
+		if (ckpt_img_fdext_out(&e, f, &xb))
+			err = ckpt_img_oom(name);
+		else
+			err = ckpt_img_w_msg(&w, &e.base);
+		ckpt_img_fdext_free(xb);
 		free(lk);
 		free(lkp);
 		lk = NULL;
@@ -728,6 +734,12 @@ static int event_from_pb(struct ckpt_fd *f, const FdEntry *e, const char *name)
 	return 0;
 }
 
+static bool fd_kind_known(int k)
+{
+	return (k >= CKPT_FD_REG && k <= CKPT_FD_DELETED) || k == CKPT_FD_UNIX ||
+	       k == CKPT_FD_INET || k == CKPT_FD_INOTIFY || k == CKPT_FD_PTMX || k == CKPT_FD_PTS;
+}
+
 /* One entry; fds[0..n-1] are the entries before it. */
 static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd *fds, size_t n,
 		      const char *name)
@@ -735,9 +747,7 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	int err;
 
 	if (!e->has_fd || !e->has_kind || e->fd < 0 || e->fd >= MAX_FD ||
-	    (int)e->kind < CKPT_FD_REG ||
-	    ((int)e->kind > CKPT_FD_DELETED && (int)e->kind != CKPT_FD_UNIX &&
-	     (int)e->kind != CKPT_FD_INET) || (n && e->fd <= fds[n - 1].fd))
+	    !fd_kind_known((int)e->kind) || (n && e->fd <= fds[n - 1].fd))
 		return ckpt_img_bad("%s: fd entry %zu: fd %d (kind %d) is invalid, repeated or out "
 				    "of order", name, n, e->fd, (int)e->kind);
 	f->fd = e->fd;
@@ -771,6 +781,9 @@ static int fd_from_pb(struct ckpt_fd *f, const FdEntry *e, const struct ckpt_fd 
 	err = event_from_pb(f, e, name);
 	if (!err && (f->kind == CKPT_FD_UNIX || f->kind == CKPT_FD_INET))
 		err = ckpt_img_sk_in(f, e->sk, name);
+	if (err)
+		return err;
+	err = ckpt_img_fdext_in(f, e, name);
 	if (err)
 		return err;
 	if (e->data.len) {

@@ -13,7 +13,10 @@
 #include "imgdir.h"
 #include "log.h"
 
-/* 0: empty, 1: holds an image (inventory.img), -ENOTEMPTY: anything else */
+/*
+ * 0: empty, 1: holds an image (inventory.img), -ENOTEMPTY: anything else.
+ * Logs (*.log, from -o) do not count.
+ */
 static int dir_state(const char *path)
 {
 	bool image = false, other = false, any = false;
@@ -23,7 +26,10 @@ static int dir_state(const char *path)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		size_t len = strlen(de->d_name);
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    (len > 4 && !strcmp(de->d_name + len - 4, ".log")))
 			continue;
 		any = true;
 		if (!strcmp(de->d_name, "inventory.img"))
@@ -140,6 +146,8 @@ int ckpt_imgdir_commit(struct ckpt_imgdir *d)
 	}
 	state = dir_state(d->path);
 	if (state == -ENOENT || state == 0) {
+		if (state == 0)
+			rm_tree(d->path); /* empty but for logs */
 		if (state == 0 && rmdir(d->path) && errno != ENOENT) {
 			err = -errno;
 			goto fail;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "fd-tty.h"
+#include "file-remap.h"
 #include "files.h"
 #include "img.h"
 #include "imgdir.h"
@@ -94,13 +97,15 @@ static int move_up(int *fd, int base)
 static int open_checked(const char *what, const char *path, int flags,
 			const struct ckpt_file_id *id, int *ret)
 {
+	char remapped[PATH_MAX];
 	int fd, err;
 
 	if (!path || path[0] != '/') {
 		pr_err("%s: no usable path in the image", what);
 		return -EBADMSG;
 	}
-	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+	fd = open(ckpt_file_remap(path, remapped, sizeof(remapped)) ?: path,
+		  flags | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		err = -errno;
 		pr_err("%s: cannot open %s: %s", what, path, strerror(errno));
@@ -722,10 +727,15 @@ static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct c
 		if (err)
 			return err;
 	}
-	err = make_pipes(dirfd, tr, base);
+	err = ckpt_file_remap_setup(o->file_remap, o->n_file_remap, o->inherit_fd, o->n_inherit_fd,
+				    base);
+	if (!err)
+		err = make_pipes(dirfd, tr, base);
 	if (!err)
 		err = make_sockets(dirfd, tr, base);
-	return err;
+	for (i = 0; !err && i < tr->n; i++)
+		err = ckpt_pty_note(&tr->c[i].t);
+	return err ? err : ckpt_pty_make(base);
 }
 
 static void kill_tree(struct rst_tree *tr)
@@ -756,6 +766,8 @@ static void free_tree(struct rst_tree *tr)
 	free(tr->pipes);
 	ckpt_sk_restore_end(tr->socks, false);
 	tr->socks = NULL;
+	ckpt_pty_release();
+	ckpt_file_remap_release();
 }
 
 int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)

@@ -29,6 +29,7 @@ static const char *const fd_kinds[] = {
 	[CKPT_FD_MEMFD] = "memfd", [CKPT_FD_FIFO] = "fifo", [CKPT_FD_TIMERFD] = "timerfd",
 	[CKPT_FD_SIGNALFD] = "signalfd", [CKPT_FD_EPOLL] = "epoll", [CKPT_FD_DELETED] = "deleted",
 	[CKPT_FD_UNIX] = "unix", [CKPT_FD_INET] = "inet",
+	[CKPT_FD_INOTIFY] = "inotify", [CKPT_FD_PTMX] = "ptmx", [CKPT_FD_PTS] = "pts",
 };
 static const char *const itimer_names[] = { "real", "virtual", "prof" };
 
@@ -303,6 +304,42 @@ static void show_mm(struct ckpt_pr *p, const struct ckpt_mm *mm)
 	ckpt_pr_obj_close(p);
 }
 
+/* inotify watches and pseudo-terminal settings. */
+static void show_fd_ext(struct ckpt_pr *p, const struct ckpt_fd *f)
+{
+	size_t k;
+
+	if (f->kind == CKPT_FD_INOTIFY) {
+		ckpt_pr_arr_open(p, "watches");
+		for (k = 0; k < f->n_watches; k++) {
+			ckpt_pr_obj_open(p, NULL);
+			ckpt_pr_i64f(p, "wd", " [wd %" PRId64, f->watches[k].wd);
+			ckpt_pr_strf(p, "path", " %s", f->watches[k].path);
+			ckpt_pr_hexf(p, "mask", " mask 0x%" PRIx64 "]", f->watches[k].mask);
+			ckpt_pr_u64f(p, "ino", NULL, f->watches[k].ino);
+			ckpt_pr_u64f(p, "dev", NULL, f->watches[k].dev);
+			ckpt_pr_obj_close(p);
+		}
+		ckpt_pr_arr_close(p);
+	}
+	if (f->kind == CKPT_FD_PTMX || f->kind == CKPT_FD_PTS) {
+		const struct ckpt_pty *t = &f->pty;
+
+		ckpt_pr_obj_open(p, "pty");
+		ckpt_pr_u64f(p, "index", " pts %" PRIu64, t->index);
+		ckpt_pr_hexf(p, "iflag", " iflag 0x%" PRIx64, t->iflag);
+		ckpt_pr_hexf(p, "oflag", " oflag 0x%" PRIx64, t->oflag);
+		ckpt_pr_hexf(p, "cflag", " cflag 0x%" PRIx64, t->cflag);
+		ckpt_pr_hexf(p, "lflag", " lflag 0x%" PRIx64, t->lflag);
+		ckpt_pr_u64f(p, "rows", " %" PRIu64, t->rows);
+		ckpt_pr_u64f(p, "cols", "x%" PRIu64, t->cols);
+		ckpt_pr_boolf(p, "packet", t->packet ? " packet" : NULL, t->packet);
+		ckpt_pr_boolf(p, "locked", t->locked ? " locked" : NULL, t->locked);
+		ckpt_pr_boolf(p, "ctty", t->ctty ? " ctty" : NULL, t->ctty);
+		ckpt_pr_obj_close(p);
+	}
+}
+
 /* One line per fd: "3: regular /tmp/f flags 02 pos 7 cloexec". */
 static void show_fd(struct ckpt_pr *p, const struct ckpt_fd *f)
 {
@@ -396,6 +433,7 @@ static void show_fd(struct ckpt_pr *p, const struct ckpt_fd *f)
 		ckpt_pr_boolf(p, "eventfd_semaphore", f->eventfd_semaphore ? " semaphore" : NULL,
 			      f->eventfd_semaphore);
 	}
+	show_fd_ext(p, f);
 	show_file_id(p, &f->file);
 	ckpt_pr_line_close(p);
 }

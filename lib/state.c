@@ -25,7 +25,7 @@ static void mm_free(struct ckpt_mm *mm)
 
 void ckpt_task_free(struct ckpt_task *t)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < t->n_threads; i++) {
 		free(t->threads[i].xsave);
@@ -43,6 +43,9 @@ void ckpt_task_free(struct ckpt_task *t)
 			free(t->fds[i].sk->sq);
 			free(t->fds[i].sk);
 		}
+		for (j = 0; j < t->fds[i].n_watches; j++)
+			free(t->fds[i].watches[j].path);
+		free(t->fds[i].watches);
 	}
 	free(t->fds);
 	free(t->shared_pending.info);

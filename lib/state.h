@@ -142,6 +142,9 @@ enum ckpt_fd_kind {
 	/* 13..19: sockets (lib/sk-*.c); the state is in ckpt_fd.sk */
 	CKPT_FD_UNIX = 13, /* AF_UNIX stream, datagram or seqpacket */
 	CKPT_FD_INET = 14, /* AF_INET/AF_INET6 TCP or UDP */
+	CKPT_FD_INOTIFY = 20, /* inotify_init(2): its watches (path, mask, wd) */
+	CKPT_FD_PTMX = 21,    /* the master of a pseudo-terminal pair of the tree (/dev/ptmx) */
+	CKPT_FD_PTS = 22,     /* a slave (/dev/pts/N) whose master the tree holds */
 };
 
 /* Unix socket roles at restore (struct ckpt_sock.unix_role). */
@@ -188,6 +191,28 @@ struct ckpt_sock {
 	uint32_t timestamp;       /* TCP_TIMESTAMP */
 	uint32_t win[5];          /* struct tcp_repair_window */
 	bool tcp_closed;          /* --tcp-close: restored as a new unconnected socket */
+};
+
+/* One watch of an inotify fd, found by its inode and given a path at dump. */
+struct ckpt_inotify_watch {
+	int32_t wd;
+	uint32_t mask;     /* events and IN_ONESHOT/IN_EXCL_UNLINK, as fdinfo shows it */
+	uint64_t dev, ino; /* the watched inode (st_dev form) */
+	char *path;        /* absolute path to it at dump time */
+};
+
+/* A pseudo-terminal pair's settings (termios, window, modes), kept on each of its fds. */
+#define CKPT_NCCS 32
+struct ckpt_pty {
+	uint32_t index;        /* N of /dev/pts/N at dump */
+	uint32_t iflag, oflag, cflag, lflag;
+	uint8_t line;
+	uint8_t cc[CKPT_NCCS];
+	uint32_t ispeed, ospeed;
+	uint16_t rows, cols, xpixel, ypixel;
+	bool packet;           /* TIOCPKT on the master */
+	bool locked;           /* TIOCSPTLCK: the slave could not be opened */
+	bool ctty;             /* PTS: the controlling terminal of this session leader */
 };
 
 /* A lock held through an fd (as /proc/PID/fdinfo lists them). */
@@ -260,6 +285,11 @@ struct ckpt_fd {
 	size_t n_locks;
 	/* sockets: state (NULL in fds that share another fd's socket) */
 	struct ckpt_sock *sk;
+	/* inotify: watches sorted by wd */
+	struct ckpt_inotify_watch *watches;
+	size_t n_watches;
+	/* PTMX, PTS: the pair */
+	struct ckpt_pty pty;
 };
 
 /* ---- signals, credentials, registers --------------------------------- */

@@ -164,6 +164,92 @@ new_test memfd; cycle memfdp
 new_test memfd_mapped_tree; cycle memfdmap
 new_test event_loop_fds; cycle evloop
 new_test deleted_files; mkdir -p "$ROOT/deleted_files/dir"; cycle delfile "$ROOT/deleted_files/dir"
+new_test inotify_watches; mkdir -p "$D/dir"; cycle inotify "$D/dir"
+# O_APPEND, O_DIRECT, O_PATH (file, dir, symlink), O_NOATIME, O_SYNC, O_DSYNC, O_TMPFILE, tmpfs: F_GETFL as it was.
+new_test file_flags; mkdir -p "$D/dir" /dev/shm/ckpt-e2e-$$
+cycle fileflags "$D/dir" /dev/shm/ckpt-e2e-$$
+rm -rf /dev/shm/ckpt-e2e-$$
+# A file replaced after the dump (another inode, same bytes): refused naming fd and
+# path, nothing left running; accepted with --file-remap PATH=PATH.  A renamed one:
+# found at its new name with --file-remap OLD=NEW.
+new_test file_replaced_remap
+mkdir -p "$D/files"
+if start fileoff "$D/files"; then
+	rm -rf "$D/img"
+	if ! out=$(ck dump "$PID" -D "$D/img" 2>&1) || ! gone "$PID"; then bad "dump: $out"
+	elif ! cp "$D/files/data" "$D/files/data.new" || ! mv "$D/files/data.new" "$D/files/data"; then bad "cannot replace"
+	elif ! expect_fail "$CKPT" restore -D "$D/img" -d || [[ $ERR != *"fd 3: $D/files/data is not the file of the dump"*"--file-remap"* ]] ||
+		kill -0 "$PID" 2>/dev/null; then bad "replaced file not refused: ${ERR:-}"
+	elif ! out=$(ck restore -D "$D/img" -d --file-remap "$D/files/data=$D/files/data" 2>&1); then bad "restore --file-remap: $out"
+	elif ! why=$(verify); then bad "$why"
+	else
+		mkdir -p "$D/r"
+		rm -rf "$D/img"
+		if ! start fileoff "$D/r"; then bad "$WHY"
+		elif ! out=$(ck dump "$PID" -D "$D/img" 2>&1) || ! gone "$PID"; then bad "dump 2: $out"
+		elif ! mv "$D/r" "$D/moved"; then bad "mv"
+		elif ! expect_fail "$CKPT" restore -D "$D/img" -d || [[ $ERR != *"$D/r"* ]]; then bad "renamed dir not refused: ${ERR:-}"
+		elif ! out=$(ck restore -D "$D/img" -d --file-remap "$D/r=$D/moved" 2>&1); then bad "restore renamed: $out"
+		elif ! readlink "/proc/$PID/fd/3" | grep -q "^$D/moved/data$"; then bad "fd 3 is $(readlink /proc/$PID/fd/3)"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	fi
+else bad "$WHY"; fi
+# --inherit-fd fd[N]:RES: the restored process writes its output into ckpt's fd 5.
+new_test inherit_fd
+if start counter; then
+	rm -rf "$D/img"
+	if ! out=$(ck dump "$PID" -D "$D/img" 2>&1) || ! gone "$PID"; then bad "dump: $out"
+	elif ! out=$(ck restore -D "$D/img" -d --inherit-fd "fd[5]:$LOG" 5>"$D/new.log" 2>&1); then bad "restore: $out"
+	elif ! readlink "/proc/$PID/fd/1" | grep -q "new.log$"; then bad "fd 1 is $(readlink /proc/$PID/fd/1)"
+	else
+		LOG=$D/new.log
+		if ! wait_hb 0; then bad "no heartbeat in the inherited file"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	fi
+else bad "$WHY"; fi
+# -o LOG (CRIU's): the log in the image directory, debug lines with -v4; a later dump into it works.
+new_test log_file
+if start counter; then
+	rm -rf "$D/img"
+	if ! out=$(ck dump "$PID" -D "$D/img" -v4 -o dump.log --leave-running 2>&1); then bad "dump: $out"
+	elif ! grep -q "debug: " "$D/img/dump.log" || ! grep -q "dumped 1 process" "$D/img/dump.log"; then bad "dump.log: $(head -2 "$D/img/dump.log" 2>&1)"
+	elif ! out=$(ck dump "$PID" -D "$D/img" -o dump.log 2>&1) || ! gone "$PID"; then bad "second dump: $out"
+	elif ! out=$(ck restore -D "$D/img" -d -v3 -o restore.log 2>&1) || [ ! -s "$D/img/restore.log" ]; then bad "restore: $out"
+	elif ! expect_fail "$CKPT" dump "$PID" -D "$D/img2" --lazy-pages || [[ $ERR != "ckpt: dump: option --lazy-pages is not supported yet" ]]; then bad "--lazy-pages: $ERR"
+	elif why=$(verify); then ok; else bad "$why"; fi
+else bad "$WHY"; fi
+# 10 000 fds of mixed kinds (files at their own offsets, dirs, /dev/null, eventfds,
+# pipes with a byte each, memfds, dups), every one checked after restore.
+new_test ten_thousand_fds
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt 10100 ]; then
+	skip "RLIMIT_NOFILE hard limit $(ulimit -Hn) is below 10100"
+else
+	mkdir -p "$D/files"; cycle manyfds 10000 "$D/files"
+fi
+# A pty pair of the tree: raw mode, custom c_cc, window size; data both ways after restore.
+new_test pty_pair_tree; cycle ptypair
+# The same with the pair's old /dev/pts number taken at restore: a new number, same behaviour.
+new_test pty_pair_renumbered
+if start ptypair; then
+	rm -rf "$D/img"
+	if ! out=$(ck dump "$PID" -D "$D/img" 2>&1) || ! gone "$PID"; then bad "dump: $out"
+	else
+		old=$(ck show "$D/img" | awk '$2 == "pts" {print $3; exit}')
+		sleep 60 3<>/dev/ptmx 4<>/dev/ptmx 5<>/dev/ptmx 6<>/dev/ptmx 7<>/dev/ptmx 8<>/dev/ptmx &
+		holder=$!
+		PIDS+=("$holder")
+		sleep 0.2
+		taken=0
+		for l in /proc/$holder/fdinfo/[345678]; do
+			[ "/dev/pts/$(awk '/tty-index/ {print $2}' "$l")" = "$old" ] && taken=1
+		done
+		if ! out=$(ck restore -D "$D/img" -d -v 2>&1); then bad "restore: $out"
+		elif child=$(cat "/proc/$PID/task/$PID/children" | awk '{print $1}') && now=$(readlink "/proc/$child/fd/3") &&
+			[ $taken = 1 ] && [ "$now" = "$old" ]; then bad "slave is still $old, which was taken"
+		elif [ $taken = 1 ] && [[ $out != *"$old is /dev/pts/"*" now"* ]]; then bad "no note of the new number: $out"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	fi
+else bad "$WHY"; fi
 
 # File locks: taken along with --file-locks; without it the dump is refused
 # (as with CRIU), naming the fd, and the tree runs on with its locks.

@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +31,8 @@
 #include <cmocka.h>
 
 #include "fd-event.h"
+#include "fd-inotify.h"
+#include "fd-tty.h"
 #include "files.h"
 #include "proc.h"
 #include "state.h"
@@ -319,7 +322,13 @@ static void test_classify_socket_eventfd_memfd(void **state)
 	close(sv[1]);
 	fd = inotify_init1(IN_CLOEXEC);
 	assert_true(fd >= 0);
-	expect_unsupported(fd, false, "inotify");
+	{
+		struct ckpt_fd f;
+
+		assert_int_equal(classify(fd, false, &f), 0); /* supported: watches read by collect */
+		assert_int_equal(f.kind, CKPT_FD_INOTIFY);
+		free(f.path);
+	}
 	close(fd);
 	fd = memfd_create("unit", MFD_CLOEXEC);
 	assert_true(fd >= 0);
@@ -532,17 +541,153 @@ static void test_classify_tty(void **state)
 		print_message("no pseudo-terminals here: %s\n", strerror(errno));
 		skip();
 	}
-	expect_unsupported(s, false, "--shell-job");
 	unit_log_reset();
-	assert_int_equal(classify(s, true, &f), 0);
-	assert_int_equal(f.kind, CKPT_FD_TTY);
+	assert_int_equal(classify(s, false, &f), 0);
+	assert_int_equal(f.kind, CKPT_FD_PTS); /* decided once the tree is known */
 	assert_int_equal(fstat(s, &st), 0);
 	assert_int_equal(f.rdev, st.st_rdev);
 	assert_non_null(strstr(f.path, "/dev/pts/"));
 	assert_int_equal(unit_log_errors(), 0);
+	{
+		struct ckpt_fd fds[2] = { f, { .fd = m, .kind = CKPT_FD_PTMX } };
+		struct ckpt_task t = { .pid = getpid(), .fds = fds, .n_fds = 1 };
+		struct ckpt_task *tp = &t;
+		int idx = -1;
+
+		assert_int_equal(ioctl(m, TIOCGPTN, &idx), 0);
+		fds[0].pty.index = (major(st.st_rdev) - 136) * 256 + minor(st.st_rdev);
+		assert_int_equal(fds[0].pty.index, idx);
+		/* The master outside the tree: the outer terminal, only with --shell-job. */
+		assert_int_equal(ckpt_pty_resolve(&tp, 1, false), -EOPNOTSUPP);
+		assert_int_equal(unit_log_errors(), 1);
+		assert_non_null(strstr(unit_log.last_err, "--shell-job"));
+		assert_int_equal(ckpt_pty_resolve(&tp, 1, true), 0);
+		assert_int_equal(fds[0].kind, CKPT_FD_TTY);
+		/* The master in the tree: a pair of the tree. */
+		fds[0].kind = CKPT_FD_PTS;
+		fds[1].pty.index = idx;
+		t.n_fds = 2;
+		assert_int_equal(ckpt_pty_resolve(&tp, 1, false), 0);
+		assert_int_equal(fds[0].kind, CKPT_FD_PTS);
+	}
 	free(f.path);
 	close(s);
 	close(m);
+}
+
+/* inotify fdinfo lines: wd, mask, device in the kernel's encoding, the handle; sorted by wd. */
+static void test_inotify_parse(void **state)
+{
+	const char *info = "pos:\t0\nflags:\t04000\n"
+		"inotify wd:4 ino:bf5d sdev:14 mask:fff ignored_mask:0 fhandle-bytes:c "
+		"fhandle-type:81 f_handle:5dbf00000000000000000000\n"
+		"inotify wd:2 ino:64004 sdev:fe00003 mask:2 ignored_mask:0 fhandle-bytes:8 "
+		"fhandle-type:1 f_handle:04400600d9a7d988\n";
+	struct ckpt_inotify_watch *w = NULL;
+	struct ckpt_inotify_handle *h = NULL;
+	size_t n = 0;
+	int fd;
+
+	(void)state;
+	assert_int_equal(ckpt_inotify_parse(info, &w, &n, &h), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(w[0].wd, 2);
+	assert_int_equal(w[0].mask, 2);
+	assert_int_equal(w[0].ino, 0x64004);
+	assert_int_equal(w[0].dev, makedev(254, 3));
+	assert_int_equal(h[0].bytes, 8);
+	assert_int_equal(h[0].type, 1);
+	assert_int_equal(h[0].handle[0], 0x04);
+	assert_int_equal(h[0].handle[7], 0x88);
+	assert_int_equal(w[1].wd, 4);
+	assert_int_equal(w[1].dev, makedev(0, 0x14));
+	assert_int_equal(h[1].bytes, 12);
+	free(w);
+	free(h);
+	assert_int_equal(ckpt_inotify_parse("inotify wd:zz\n", &w, &n, &h), -EINVAL);
+	assert_int_equal(ckpt_inotify_parse("inotify wd:1 ino:1 sdev:1 mask:1 ignored_mask:0 "
+					    "fhandle-bytes:4 fhandle-type:1 f_handle:01\n"
+					    "inotify wd:1 ino:1 sdev:1 mask:1 ignored_mask:0 "
+					    "fhandle-bytes:1 fhandle-type:1 f_handle:01\n", &w, &n, &h),
+			 -EINVAL); /* a short handle, then a repeated wd */
+	/* A real one: its watch's path comes back through the handle. */
+	fd = inotify_init1(IN_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(inotify_add_watch(fd, dir, IN_CREATE), 1);
+	{
+		struct ckpt_fd f = { .fd = fd };
+		char *text = fdinfo(fd);
+		int r;
+
+		unit_log_reset();
+		assert_int_equal(ckpt_fdinfo_inotify(getpid(), text, &f), 0);
+		assert_int_equal(f.n_watches, 1);
+		assert_string_equal(f.watches[0].path, dir);
+		assert_int_equal(f.watches[0].mask, IN_CREATE);
+		r = ckpt_inotify_open(&f);
+		assert_true(r >= 0);
+		assert_int_equal(inotify_add_watch(r, dir, IN_CREATE), 1); /* the same wd again */
+		close(r);
+		free(f.watches[0].path);
+		free(f.watches);
+		free(text);
+	}
+	close(fd);
+}
+
+/* Descriptions found by (dev, ino) and kcmp's order: a dup finds the lowest fd of its description. */
+static void test_fd_index(void **state)
+{
+	struct ckpt_fd fds[6];
+	struct ckpt_task t = { .fds = fds, .n_fds = 6 };
+	struct ckpt_fd_index x;
+	int raw[6], i;
+
+	(void)state;
+	raw[0] = open(data, O_RDONLY | O_CLOEXEC);
+	raw[1] = open(data, O_RDONLY | O_CLOEXEC);
+	raw[2] = fcntl(raw[0], F_DUPFD_CLOEXEC, 0);
+	raw[3] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	raw[4] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	raw[5] = fcntl(raw[4], F_DUPFD_CLOEXEC, 0);
+	for (i = 0; i < 6; i++) {
+		struct stat st;
+
+		assert_true(raw[i] >= 0);
+		assert_int_equal(fstat(raw[i], &st), 0);
+		fds[i] = (struct ckpt_fd){ .fd = raw[i], .dup_of = -1 };
+		ckpt_file_id_set(&fds[i].file, &st);
+	}
+	assert_int_equal(ckpt_fd_index_build(getpid(), &t, &x), 0);
+	assert_int_equal(x.n, 6);
+	assert_ptr_equal(ckpt_fd_index_find(&x, getpid(), &fds[2]), &fds[0]);
+	assert_ptr_equal(ckpt_fd_index_find(&x, getpid(), &fds[1]), &fds[1]);
+	assert_ptr_equal(ckpt_fd_index_find(&x, getpid(), &fds[5]), &fds[4]);
+	assert_ptr_equal(ckpt_fd_index_find(&x, getpid(), &fds[3]), &fds[3]);
+	{
+		struct ckpt_fd other = fds[1];
+
+		other.file.ino++; /* no such file in the index */
+		assert_null(ckpt_fd_index_find(&x, getpid(), &other));
+	}
+	ckpt_fd_index_free(&x);
+	for (i = 0; i < 6; i++)
+		close(raw[i]);
+}
+
+/* fanotify is refused by name. */
+static void test_classify_fanotify(void **state)
+{
+	int fd;
+
+	(void)state;
+	fd = syscall(SYS_fanotify_init, 0, O_RDONLY);
+	if (fd < 0) {
+		print_message("no fanotify here: %s\n", strerror(errno));
+		skip();
+	}
+	expect_unsupported(fd, false, "fanotify");
+	close(fd);
 }
 
 /* ---- ckpt_file_check ---- */
@@ -1180,6 +1325,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_classify_replaced_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_relative_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_tty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inotify_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_classify_fanotify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_same_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_changed_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_different_type, setup, teardown),

@@ -584,6 +584,64 @@ static void test_roundtrip_task(void **state)
 	assert_int_equal(unit_log_errors(), 0);
 }
 
+/* An inotify fd and a pty pair's two ends (appended to make_task's fds). */
+static void add_fdext(struct ckpt_task *t)
+{
+	struct ckpt_fd *f;
+	size_t n = t->n_fds;
+
+	t->fds = realloc(t->fds, (n + 3) * sizeof(*t->fds));
+	assert_non_null(t->fds);
+	f = &t->fds[n];
+	memset(f, 0, 3 * sizeof(*f));
+	t->n_fds += 3;
+	f[0] = (struct ckpt_fd){ .fd = 1001, .kind = CKPT_FD_INOTIFY, .dup_of = -1, .parent_fd = -1,
+				 .path = xstrdup("anon_inode:inotify"), .flags = O_NONBLOCK };
+	f[0].n_watches = 2;
+	f[0].watches = xcalloc(2, sizeof(*f[0].watches));
+	f[0].watches[0] = (struct ckpt_inotify_watch){ 1, 0x300, 0xfe00000, 77, xstrdup("/tmp") };
+	f[0].watches[1] = (struct ckpt_inotify_watch){ 4, 0x80000100, 0xfe00000, 78, xstrdup("/tmp/a b") };
+	f[1] = (struct ckpt_fd){ .fd = 1002, .kind = CKPT_FD_PTMX, .dup_of = -1, .parent_fd = -1,
+				 .path = xstrdup("/dev/ptmx"), .rdev = 0x502, .flags = O_RDWR };
+	f[1].pty = (struct ckpt_pty){ .index = 7, .iflag = 1, .oflag = 4, .cflag = 0xbd, .lflag = 0xa30,
+				      .line = 2, .ispeed = 13, .ospeed = 13, .rows = 33, .cols = 101,
+				      .xpixel = 5, .ypixel = 6, .packet = true, .locked = true };
+	f[1].pty.cc[0] = 3, f[1].pty.cc[31] = 0x7f;
+	f[2] = f[1];
+	f[2].fd = 1003, f[2].kind = CKPT_FD_PTS, f[2].path = xstrdup("/dev/pts/7");
+	f[2].rdev = 0x8807, f[2].pty.ctty = true;
+}
+
+static void test_roundtrip_fdext(void **state)
+{
+	struct ckpt_task a, b;
+	size_t i, k;
+
+	(void)state;
+	write_image_with(add_fdext);
+	make_task(&a);
+	add_fdext(&a);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(ckpt_img_read_task(dfd, PID, &b), 0);
+	assert_task_eq(&a, &b);
+	for (i = 0; i < a.n_fds; i++) {
+		const struct ckpt_fd *x = &a.fds[i], *y = &b.fds[i];
+
+		EQ(x, y, n_watches);
+		for (k = 0; k < x->n_watches; k++) {
+			EQ(&x->watches[k], &y->watches[k], wd);
+			EQ(&x->watches[k], &y->watches[k], mask);
+			EQ(&x->watches[k], &y->watches[k], dev);
+			EQ(&x->watches[k], &y->watches[k], ino);
+			assert_string_equal(x->watches[k].path, y->watches[k].path);
+		}
+		assert_memory_equal(&x->pty, &y->pty, sizeof(x->pty));
+	}
+	ckpt_task_free(&a);
+	ckpt_task_free(&b);
+	assert_int_equal(unit_log_errors(), 0);
+}
+
 static void test_roundtrip_zombie(void **state)
 {
 	struct ckpt_task z = { .pid = 77, .ppid = PID, .pgid = 4100, .sid = 4200, .zombie = true,
@@ -1058,6 +1116,11 @@ static void m_fd_repeated(struct ckpt_task *t) { t->fds[2].fd = 1; }
 static void m_fd_unsorted(struct ckpt_task *t) { t->fds[3].fd = 10; }
 static void m_fd_kind(struct ckpt_task *t) { t->fds[4].kind = 0; }
 static void m_fd_kind_high(struct ckpt_task *t) { t->fds[4].kind = CKPT_FD_DELETED + 1; }
+static void m_ino_wd_zero(struct ckpt_task *t) { add_fdext(t); t->fds[t->n_fds - 3].watches[0].wd = 0; }
+static void m_ino_wd_order(struct ckpt_task *t) { add_fdext(t); t->fds[t->n_fds - 3].watches[1].wd = 1; }
+static void m_ino_rel_path(struct ckpt_task *t) { add_fdext(t); t->fds[t->n_fds - 3].watches[1].path[0] = 't'; }
+static void m_pty_index(struct ckpt_task *t) { add_fdext(t); t->fds[t->n_fds - 1].pty.index = 1u << 20; }
+static void m_fd_kind_gap(struct ckpt_task *t) { t->fds[4].kind = CKPT_FD_PTS + 1; }
 static void m_fd_dup_later(struct ckpt_task *t) { t->fds[1].dup_of = 2; }
 static void m_fd_dup_of_dup(struct ckpt_task *t) { t->fds[3].dup_of = 2; }
 static void m_fd_dup_missing(struct ckpt_task *t) { t->fds[7].dup_of = 500; }
@@ -1123,6 +1186,9 @@ static const struct {
 	{ "files-4242.img", m_fd_negative }, { "files-4242.img", m_fd_huge },
 	{ "files-4242.img", m_fd_repeated }, { "files-4242.img", m_fd_unsorted },
 	{ "files-4242.img", m_fd_kind }, { "files-4242.img", m_fd_kind_high },
+	{ "files-4242.img", m_fd_kind_gap }, { "files-4242.img", m_ino_wd_zero },
+	{ "files-4242.img", m_ino_wd_order }, { "files-4242.img", m_ino_rel_path },
+	{ "files-4242.img", m_pty_index },
 	{ "files-4242.img", m_fd_dup_later }, { "files-4242.img", m_fd_dup_of_dup },
 	{ "files-4242.img", m_fd_dup_missing }, { "files-4242.img", m_fd_parent },
 	{ "files-4242.img", m_fd_peer_alone }, { "files-4242.img", m_fd_peer_neg },
@@ -1604,6 +1670,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_roundtrip_task),
+		T(test_roundtrip_fdext),
 		T(test_roundtrip_zombie),
 		T(test_roundtrip_inventory),
 		T(test_roundtrip_pipes),

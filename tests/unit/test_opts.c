@@ -54,7 +54,7 @@ static void test_dump(void **s)
 	assert_int_equal(parse(&c, "dump", "9", "-q", NULL), 0);
 	assert_int_equal(c.verbosity, -1);
 	assert_int_equal(parse(&c, "dump", "9", "-v3", NULL), 0);
-	assert_int_equal(c.verbosity, 3);
+	assert_int_equal(c.verbosity, 1); /* CRIU's level 3: info */
 	assert_int_equal(parse(&c, "dump", "9", "-vv", NULL), 0);
 	assert_int_equal(c.verbosity, 2);
 	assert_int_equal(parse(&c, "dump", "9", "-R", "--snapshot", NULL), 0);
@@ -136,6 +136,86 @@ static void test_others(void **s)
 	assert_int_equal(parse(&c, "--bogus", "dump", "1", NULL), -EINVAL);
 }
 
+/* CRIU's names and levels, the same meaning. */
+static void test_criu_options(void **s)
+{
+	struct ckpt_cli c;
+
+	(void)s;
+	assert_int_equal(parse(&c, "dump", "-t", "42", "-D", "img", "--file-locks", "--link-remap",
+			       "--shell-job", "--leave-running", "-o", "dump.log", "-v4", NULL), 0);
+	assert_int_equal(c.dump.pid, 42);
+	assert_string_equal(c.dump.dir, "img");
+	assert_true(c.dump.file_locks && c.link_remap && c.dump.shell_job && c.dump.leave_running);
+	assert_string_equal(c.log_file, "dump.log");
+	assert_int_equal(c.verbosity, 2); /* debug */
+	assert_int_equal(parse(&c, "dump", "1", "--log-file=/tmp/x.log", "-v0", NULL), 0);
+	assert_string_equal(c.log_file, "/tmp/x.log");
+	assert_int_equal(c.verbosity, -1);
+	assert_int_equal(parse(&c, "dump", "1", "-v1", NULL), 0);
+	assert_int_equal(c.verbosity, -1);
+	assert_int_equal(parse(&c, "dump", "1", "-v2", NULL), 0);
+	assert_int_equal(c.verbosity, 0); /* the default: warnings */
+	assert_int_equal(parse(&c, "dump", "1", "--verbose=5", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "restore", "-D", "img", "--restore-detached", "--pidfile", "p",
+			       "--shell-job", "-o", "r.log", "--link-remap", NULL), 0);
+	assert_true(c.restore.detached && c.restore.shell_job && c.link_remap);
+	assert_string_equal(c.restore.pidfile, "p");
+	assert_string_equal(c.log_file, "r.log");
+	assert_int_equal(parse(&c, "restore", "-d", "img", "--inherit-fd", "fd[3]:/tmp/log",
+			       "--file-remap", "/old=/new", "--file-remap", "/a/=/b",
+			       "--inherit-fd=fd[12]:pipe:[55]", NULL), 0);
+	assert_int_equal(c.restore.n_file_remap, 2);
+	assert_string_equal(c.restore.file_remap[0], "/old=/new");
+	assert_string_equal(c.restore.file_remap[1], "/a/=/b");
+	assert_int_equal(c.restore.n_inherit_fd, 2);
+	assert_string_equal(c.restore.inherit_fd[0], "fd[3]:/tmp/log");
+	assert_string_equal(c.restore.inherit_fd[1], "fd[12]:pipe:[55]");
+	assert_int_equal(parse(&c, "restore", "img", "--file-remap", "old=/new", NULL), -EINVAL);
+	assert_non_null(strstr(c.err, "OLD=NEW"));
+	assert_int_equal(parse(&c, "restore", "img", "--file-remap", "/old", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "restore", "img", "--inherit-fd", "3:/x", NULL), -EINVAL);
+	assert_non_null(strstr(c.err, "fd[N]:RESOURCE"));
+	assert_int_equal(parse(&c, "restore", "img", "--inherit-fd", "fd[3]", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "restore", "img", "--inherit-fd", "fd[x]:/a", NULL), -EINVAL);
+	assert_false(c.unsupported);
+}
+
+/* Every refused CRIU option is refused by name, with or without a value, by dump and restore. */
+static void test_criu_unsupported(void **s)
+{
+	const char *const *names;
+	struct ckpt_cli c;
+	char opt[64], want[96];
+	size_t n, i;
+
+	(void)s;
+	names = ckpt_cli_unsupported(&n);
+	assert_true(n >= 20);
+	for (i = 0; i < n; i++) {
+		snprintf(opt, sizeof(opt), "--%s", names[i]);
+		snprintf(want, sizeof(want), "option --%s is not supported yet", names[i]);
+		assert_int_equal(parse(&c, "dump", "1", opt, NULL), -EINVAL);
+		assert_true(c.unsupported);
+		assert_string_equal(c.err, want);
+		assert_int_equal(parse(&c, "restore", opt, "img", NULL), -EINVAL);
+		assert_true(c.unsupported);
+		assert_string_equal(c.err, want);
+		snprintf(opt, sizeof(opt), "--%s=x", names[i]);
+		assert_int_equal(parse(&c, "dump", "1", opt, NULL), -EINVAL);
+		assert_string_equal(c.err, want);
+	}
+	/* Some that matter, by name. */
+	assert_int_equal(parse(&c, "dump", "1", "--lazy-pages", NULL), -EINVAL);
+	assert_string_equal(c.err, "option --lazy-pages is not supported yet");
+	assert_int_equal(parse(&c, "dump", "1", "--manage-cgroups", NULL), -EINVAL);
+	assert_int_equal(parse(&c, "restore", "img", "--ext-mount-map", "a:b", NULL), -EINVAL);
+	assert_string_equal(c.err, "option --ext-mount-map is not supported yet");
+	/* Not a CRIU option: an ordinary usage error. */
+	assert_int_equal(parse(&c, "dump", "1", "--lazy-pagesx", NULL), -EINVAL);
+	assert_false(c.unsupported);
+}
+
 static void test_pid(void **s)
 {
 	int p;
@@ -156,7 +236,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump), cmocka_unit_test(test_dump_errors),
 		cmocka_unit_test(test_restore), cmocka_unit_test(test_others),
-		cmocka_unit_test(test_pid),
+		cmocka_unit_test(test_pid), cmocka_unit_test(test_criu_options),
+		cmocka_unit_test(test_criu_unsupported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
