@@ -5,7 +5,7 @@ BUILD ?= build
 VERSION := 0.1.0
 
 CC ?= gcc
-PKGS := libprotobuf-c libcap libnl-genl-3.0 libnl-3.0 libnftables
+PKGS := libprotobuf-c libcap libnl-genl-3.0 libnl-3.0 $(if $(STATIC),,libnftables)
 # Deferred (=): "make deps check" installs pkg-config and the libraries first.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config $(if $(STATIC),--static) --libs $(PKGS) 2>/dev/null)
@@ -29,7 +29,8 @@ PB_C := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))
 PB_H := $(PB_C:.c=.h)
 PB_O := $(PB_C:.c=.o)
 
-LIB_SRC := $(wildcard lib/*.c)
+# Static builds have no libnftables (lib/nft.h): nft-none.c stands in for nft.c.
+LIB_SRC := $(filter-out lib/$(if $(STATIC),nft,nft-none).c,$(wildcard lib/*.c))
 LIB_O := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 LIB_A := $(BUILD)/libckpt.a
 
@@ -92,6 +93,10 @@ e2e: $(CKPT) $(PROGS)
 man-check: $(CKPT)
 	@tests/man-check.sh $(CKPT)
 
+# Guest-side tools of the rig (static).
+KTEST_SRC := $(wildcard tests/kmod/*.c)
+KTESTS := $(patsubst tests/kmod/%.c,$(BUILD)/kmod-tests/%,$(KTEST_SRC))
+
 # The whole suite; ends with "N passed, N failed".
 check: all static $(KTESTS)
 	@STATIC_BUILD=$(abspath build-static) tests/check.sh $(abspath $(BUILD))
@@ -125,9 +130,6 @@ $(BUILD)/kmod/ckpt.ko: $(KMOD_SRC)
 	$(MAKE) -C $(BUILD)/kmod
 kmod: $(BUILD)/kmod/ckpt.ko
 
-# Guest-side tools of the rig (static).
-KTEST_SRC := $(wildcard tests/kmod/*.c)
-KTESTS := $(patsubst tests/kmod/%.c,$(BUILD)/kmod-tests/%,$(KTEST_SRC))
 $(BUILD)/kmod-tests/%: tests/kmod/%.c kmod/uapi/ckpt_genl.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Ikmod -static -o $@ $<

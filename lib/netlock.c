@@ -18,7 +18,6 @@
 #include <inttypes.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <nftables/libnftables.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "nft.h"
 #include "sk.h"
 #include "util.h"
 
@@ -105,8 +105,7 @@ int ckpt_netlock_script(const struct ckpt_sock *const *socks, size_t n, const ch
 /* The holder: makes the table, reports, then waits (see the file comment). */
 static void __attribute__((noreturn)) holder(const char *script, pid_t parent, int ctl, int rep)
 {
-	struct nft_ctx *nft;
-	char c;
+	char c, err[256];
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -115,17 +114,8 @@ static void __attribute__((noreturn)) holder(const char *script, pid_t parent, i
 	if (dup2(ctl, 0) < 0 || dup2(rep, 1) < 0)
 		_exit(1);
 	syscall(SYS_close_range, 2, ~0U, 0); /* ckpt's socket copies above all */
-	nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft) {
-		dprintf(1, "cannot make an nftables context");
-		_exit(1);
-	}
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	if (nft_run_cmd_from_buffer(nft, script)) {
-		const char *e = nft_ctx_get_error_buffer(nft);
-
-		dprintf(1, "%.*s", (int)strcspn(e ? e : "", "\n"), e ? e : "nft failed");
+	if (ckpt_nft_run(script, err, sizeof(err))) {
+		dprintf(1, "%s", err);
 		_exit(1);
 	}
 	if (write(1, "", 1) != 1)
