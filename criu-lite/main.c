@@ -222,6 +222,8 @@ static const struct command commands[] = {
 	  "                          (or the nearest subreaper)\n"
 	  "  -j, --shell-job         give terminal fds the terminal ckpt runs on\n"
 	  "      --pidfile FILE      write the restored process's PID to FILE\n"
+	  "      --lazy-pages        resume before anonymous memory is loaded: a ckpt-lazy\n"
+	  "                          process serves its pages on fault and in the background\n"
 	  "      --file-remap OLD=NEW  open NEW for a file that was at OLD (or NEW/X for OLD/X),\n"
 	  "                          and accept that it is not the file of the dump (repeatable)\n"
 	  "      --inherit-fd fd[N]:RES  give every fd whose file the image names RES (a path,\n"

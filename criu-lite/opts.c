@@ -71,6 +71,7 @@ enum {
 	OPT_LINK_REMAP,
 	OPT_FILE_REMAP,
 	OPT_INHERIT_FD,
+	OPT_LAZY_PAGES,
 	OPT_UNSUPPORTED = 1000, /* + index in unsupported[] */
 };
 
@@ -141,6 +142,7 @@ static const struct option restore_opts[] = {
 	{ "log-file", required_argument, NULL, 'o' },
 	{ "file-remap", required_argument, NULL, OPT_FILE_REMAP },
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
+	{ "lazy-pages", no_argument, NULL, OPT_LAZY_PAGES }, /* before the refused one of dump */
 	{ 0 },
 };
 
@@ -249,6 +251,9 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 			break;
 		case 'd':
 			cli->restore.detached = true;
+			break;
+		case OPT_LAZY_PAGES:
+			cli->restore.lazy_pages = true;
 			break;
 		case OPT_PIDFILE:
 			cli->restore.pidfile = optarg;

@@ -49,6 +49,7 @@ struct ckpt_restore_opts {
 	bool detached;       /* --restore-detached: return once the task runs */
 	bool shell_job;      /* give terminal fds ckpt's own terminal */
 	const char *pidfile; /* write the restored root pid here */
+	bool lazy_pages;     /* resume before anonymous memory is loaded (served on fault) */
 	/* --file-remap OLD=NEW: open NEW (or NEW/rest for OLD/rest) for a file at OLD */
 	const char *const *file_remap;
 	size_t n_file_remap;

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "img.h"
+#include "lazy.h"
 #include "log.h"
 #include "mem.h"
 #include "pagefill.h"
@@ -106,7 +107,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, const int *pages_fds, pid_t pid)
+int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, const int *pages_fds, pid_t pid,
+		       bool skip_lazy)
 {
 	struct filler f = { .uffd = uffd, .pages_fds = pages_fds, .pid = pid,
 			    .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -119,7 +121,7 @@ int ckpt_pagefill_uffd(int uffd, const struct ckpt_mm *mm, const int *pages_fds,
 		uint64_t len = e->nr_pages * PAGE_SIZE, done;
 		const struct ckpt_vma *v = ckpt_mm_find_vma(mm, e->vaddr, e->vaddr + len);
 
-		if (!v || !ckpt_pagefill_uffd_ok(v))
+		if (!v || !ckpt_pagefill_uffd_ok(v) || (skip_lazy && ckpt_lazy_vma(v)))
 			continue;
 		for (done = 0; done < len && !err; done += CHUNK) {
 			err = ckpt_grow((void **)&f.pieces, &cap, f.n + 1, sizeof(*f.pieces));

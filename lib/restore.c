@@ -30,6 +30,7 @@
 #include "log.h"
 #include "proc.h"
 #include "ptrace.h"
+#include "lazy.h"
 #include "restorer.h"
 #include "sk.h"
 #include "sysvshm.h"
@@ -775,6 +776,7 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 	struct ckpt_inventory inv = { 0 };
 	struct ckpt_shm_set shm = { 0 };
 	struct rst_tree tr = { 0 };
+	struct ckpt_lazy *lazy = NULL;
 	int dirfd, status, err;
 	pid_t root = 0;
 	size_t i;
@@ -803,13 +805,20 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 			err = start_task(&tr.c[i]);
 	for (i = 0; !err && i < tr.n; i++)
 		if (!tr.c[i].t.zombie)
-			err = ckpt_restorer_run(tr.c[i].t.pid, &tr.c[i].t, &tr.c[i].fds);
+			err = ckpt_restorer_run(tr.c[i].t.pid, &tr.c[i].t, &tr.c[i].fds,
+						o->lazy_pages ? &lazy : NULL);
+	/* Lazy pages: the server takes over from ckpt's thread before the tasks run. */
+	if (!err && lazy)
+		err = ckpt_lazy_start(lazy);
+	ckpt_lazy_free(lazy);
+	lazy = NULL;
 	/* All are rebuilt: let them go, children first. */
 	for (i = tr.n; !err && i-- > 0;)
 		if (!tr.c[i].t.zombie)
 			err = ckpt_restorer_release(tr.c[i].t.pid, &tr.c[i].t);
 	if (err) {
 		/* Nothing half-restored stays behind. */
+		ckpt_lazy_free(lazy);
 		if (root && !tr.c[0].created)
 			kill(root, SIGKILL), waitpid(root, &status, __WALL);
 		kill_tree(&tr);

@@ -31,6 +31,7 @@
 #include "mem.h"
 #include "pagefill.h"
 #include "proc.h"
+#include "lazy.h"
 #include "ptrace.h"
 #include "restorer.h"
 #include "util.h"
@@ -62,6 +63,7 @@ struct rst {
 	struct ckpt_vma *layout; /* the child's own (ckpt's) layout */
 	size_t n_layout;
 	bool *filled; /* per image VMA: has pages in the page map */
+	struct ckpt_lazy **lazy; /* restore --lazy-pages, or NULL */
 };
 
 #define SCRATCH(r) ((r)->area + SCRATCH_OFF)
@@ -562,8 +564,12 @@ static int fill_pages(struct rst *r, bool skip_uffd)
 	return flush_iov(r, iov, n, part, off, bytes);
 }
 
-/* Hand the child's userfaultfd to us; registered on every VMA UFFDIO_COPY can fill. */
-static int open_uffd(struct rst *r, int *ret)
+/*
+ * Hand the child's userfaultfd to us; registered on every VMA UFFDIO_COPY
+ * can fill.  lazy: the task will run with it (kernel-mode faults too, and
+ * the events that change its layout).
+ */
+static int open_uffd(struct rst *r, int *ret, bool lazy)
 {
 	const struct ckpt_mm *mm = &r->t->mm;
 	struct uffdio_api api = { .api = UFFD_API };
@@ -571,8 +577,11 @@ static int open_uffd(struct rst *r, int *ret)
 	long cfd;
 	size_t i;
 
-	err = ckpt_inject(&r->in, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, 0, 0, 0,
-			  &cfd);
+	if (lazy)
+		api.features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP |
+			       UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP;
+	err = ckpt_inject(&r->in, SYS_userfaultfd, O_CLOEXEC | (lazy ? 0 : UFFD_USER_MODE_ONLY), 0,
+			  0, 0, 0, 0, &cfd);
 	if (err)
 		return err;
 	if (cfd < 0)
@@ -614,23 +623,35 @@ fail:
 static int fill_memory(struct rst *r)
 {
 	const struct ckpt_mm *mm = &r->t->mm;
+	bool lazy = r->lazy != NULL;
 	int ufd = -1, err;
 	size_t i;
 
-	if (open_uffd(r, &ufd)) {
+	err = open_uffd(r, &ufd, lazy);
+	if (err && lazy) {
+		pr_err("pid %d: --lazy-pages needs userfaultfd: %s", r->pid, strerror(-err));
+		return err;
+	}
+	if (err) {
 		err = populate(r);
 		return err ?: fill_pages(r, false);
 	}
-	err = ckpt_pagefill_uffd(ufd, mm, r->fds->pages, r->t->pid);
+	err = ckpt_pagefill_uffd(ufd, mm, r->fds->pages, r->t->pid, lazy);
 	for (i = 0; i < mm->n_vmas; i++) {
-		struct uffdio_range rng = { mm->vmas[i].start, mm->vmas[i].end - mm->vmas[i].start };
+		const struct ckpt_vma *v = &mm->vmas[i];
+		struct uffdio_range rng = { v->start, v->end - v->start };
 
-		if (ckpt_pagefill_uffd_ok(&mm->vmas[i]) && ioctl(ufd, UFFDIO_UNREGISTER, &rng) && !err) {
+		if (!ckpt_pagefill_uffd_ok(v) || (lazy && ckpt_lazy_vma(v)))
+			continue;
+		if (ioctl(ufd, UFFDIO_UNREGISTER, &rng) && !err) {
 			err = -errno;
 			pr_err("pid %d: userfaultfd unregister: %s", r->pid, strerror(errno));
 		}
 	}
-	close(ufd);
+	if (lazy && !err) /* the rest comes on demand */
+		err = ckpt_lazy_add(r->lazy, ufd, mm, r->fds->pages, r->fds->n_pages, r->t->pid);
+	else
+		close(ufd);
 	return err ?: fill_pages(r, true);
 }
 
@@ -1102,9 +1123,10 @@ int ckpt_restorer_release(pid_t child, const struct ckpt_task *t)
 	return 0;
 }
 
-int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds)
+int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds,
+		      struct ckpt_lazy **lazy)
 {
-	struct rst r = { .pid = child, .t = t, .fds = fds };
+	struct rst r = { .pid = child, .t = t, .fds = fds, .lazy = lazy };
 	size_t i;
 	int err;
 

@@ -23,7 +23,10 @@ struct ckpt_restore_fds {
  * stop).  On success it is rebuilt, still stopped: ckpt_restorer_release()
  * lets it go, once every task of the tree is rebuilt.
  */
-int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds);
+struct ckpt_lazy;
+/* lazy: restore --lazy-pages (anonymous memory left to the lazy server), or NULL. */
+int ckpt_restorer_run(pid_t child, const struct ckpt_task *t, const struct ckpt_restore_fds *fds,
+		      struct ckpt_lazy **lazy);
 /* Let the rebuilt task run: its threads are detached (a stopped one stays stopped). */
 int ckpt_restorer_release(pid_t child, const struct ckpt_task *t);
 

@@ -386,6 +386,26 @@ if start counter; then
 	else ok; fi
 else bad "$WHY"; fi
 
+# Lazy restore: the process runs before its memory is in; the pages come on
+# fault and in the background from a ckpt-lazy server, which follows fork,
+# madvise, mremap and munmap, and exits once every page is in.
+lazy_test() { # NAME PROG ARGS...
+	new_test "$1"
+	if ! start "${@:2}"; then bad "$WHY"; return; fi
+	local out before
+	rm -rf "$D/img"
+	if ! out=$(ck dump "$PID" -D "$D/img" 2>&1); then bad "dump: $out"; return; fi
+	before=$(last_hb)
+	gone "$PID"
+	if ! out=$(ck restore -D "$D/img" -d --lazy-pages 2>&1); then bad "restore: $out"; return; fi
+	if ! why=$(verify); then bad "$why"; return; fi
+	for i in $(seq 1 500); do pgrep -x ckpt-lazy >/dev/null || break; sleep 0.02; done
+	if pgrep -x ckpt-lazy >/dev/null; then bad "the lazy pages server is still there"; else ok; fi
+}
+lazy_test lazy_restore_memory mem256 256
+lazy_test lazy_restore_fork_madvise_mremap lazymem 256
+lazy_test lazy_restore_threads threads
+
 new_test twice
 if start mem256 64; then
 	if ! why=$(dump_restore); then bad "first: $why"
