@@ -379,6 +379,7 @@ static int many(int argc, char **argv)
 
 	if (argc < 3)
 		return 2;
+	close_range(3, ~0U, 0); /* no inherited fds */
 	nv = atoi(argv[0]);
 	nf = atoi(argv[1]);
 	rl.rlim_cur = rl.rlim_max = nf + 64;
