@@ -210,6 +210,19 @@ out=$($KT fuzz 3000 0x$(date +%s) $PID 2>&1)
 case "$out" in "ok fuzz"*) dmesg_clean && ok || bad "dmesg: $(dmesg | grep -E 'WARNING:|BUG:|Oops' | head -2)" ;; *) bad "$out" ;; esac
 echo "    $out"
 
+# ---- a socket: family, type, state, TCP sequence numbers ----
+new_test sock_tcp
+ip link set lo up 2>/dev/null
+if start $KT tcp; then
+	fd=$(awk '$1 == "READY" {print $3; exit}' "$LOG")
+	out=$($KT q sock $PID $fd 2>&1)
+	# AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_ESTABLISHED, 5 bytes sent and acked
+	case "$out" in "family 2 type 1 proto 6 state 1 tcp unacked 0 sent 0"*"ok 1") ok ;;
+	*) bad "got: $(echo $out)" ;; esac
+else
+	bad "$WHY"
+fi
+
 # ---- page presence of a 64 GiB mapping ----
 new_test pages_64g
 if start $KT bigmap 64; then

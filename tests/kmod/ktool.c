@@ -12,6 +12,7 @@
  *   ktool hold PID SECONDS          start a VMA dump, read one part, wait, then exit
  *   ktool many NVMAS NFDS DIR       NVMAS separate mappings and NFDS files open; READY PID
  *   ktool bigmap GIB                GIB GiB reserved, one page touched per GiB; READY PID START END
+ *   ktool tcp                       a connected loopback TCP pair, 5 bytes sent; READY PID FD
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -219,6 +222,33 @@ static uint16_t family(void)
 	return id;
 }
 
+/* The socket reply, as "family F type T proto P state S [tcp unacked N]". */
+static void print_sock(const struct nlmsghdr *h, void *arg)
+{
+	const struct nlattr *a = (const void *)((const char *)NLMSG_DATA(h) + GENL_HDRLEN);
+	long left = (long)h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	uint32_t v[CKPT_A_MAX + 1] = { 0 };
+	struct ckpt_genl_tcp_seq seq;
+	int tcp = 0;
+
+	(void)arg;
+	while (left >= (long)NLA_HDRLEN) {
+		if (a->nla_type <= CKPT_A_MAX && a->nla_len == NLA_HDRLEN + 4)
+			v[a->nla_type] = *(const uint32_t *)((const char *)a + NLA_HDRLEN);
+		if (a->nla_type == CKPT_A_TCP_SEQ && a->nla_len == NLA_HDRLEN + sizeof(seq)) {
+			memcpy(&seq, (const char *)a + NLA_HDRLEN, sizeof(seq));
+			tcp = 1;
+		}
+		left -= NLA_ALIGN(a->nla_len);
+		a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len));
+	}
+	printf("family %u type %u proto %u state %u", v[CKPT_A_SK_FAMILY], v[CKPT_A_SK_TYPE],
+	       v[CKPT_A_SK_PROTO], v[CKPT_A_SK_STATE]);
+	if (tcp)
+		printf(" tcp unacked %u sent %u", seq.write_seq - seq.snd_una, seq.snd_nxt - seq.snd_una);
+	printf("\n");
+}
+
 static int query(int argc, char **argv)
 {
 	static const struct {
@@ -263,7 +293,7 @@ static int query(int argc, char **argv)
 		put_attr(&r, CKPT_A_END, &e, 8);
 	}
 	send_req(&r);
-	err = recv_all(&n, NULL, NULL, 0);
+	err = recv_all(&n, cmds[i].cmd == CKPT_CMD_SOCK_GET ? print_sock : NULL, NULL, 0);
 	if (err) {
 		printf("err %d %s\n", -err, reply_msg);
 		return 1;
@@ -425,6 +455,29 @@ static int bigmap(int argc, char **argv)
 	return 0;
 }
 
+static int tcp(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int l, c, a;
+	char extra[32];
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&sa, &len))
+		die("listen");
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)))
+		die("connect");
+	a = accept(l, NULL, NULL);
+	if (a < 0 || write(c, "hello", 5) != 5)
+		die("accept");
+	usleep(100000);
+	snprintf(extra, sizeof(extra), " %d", c);
+	ready_and_sleep(extra);
+	return 0;
+}
+
 static int hold(int argc, char **argv)
 {
 	uint16_t fam;
@@ -476,6 +529,8 @@ int main(int argc, char **argv)
 		return many(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "bigmap"))
 		return bigmap(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "tcp"))
+		return tcp();
 	if (!strcmp(argv[1], "hold"))
 		return hold(argc - 2, argv + 2);
 usage:
