@@ -9,7 +9,7 @@ mkdir -p $ROOT && chmod 755 $ROOT
 PIDS=""
 KT=/t/ktool
 
-ok() { pass=$((pass + 1)); echo "ok $T"; }
+ok() { pass=$((pass + 1)); echo "ok $T"; [ -n "${KMOD_TIMES:-}" ] && echo "    at $(cut -d' ' -f1 /proc/uptime) s"; }
 bad() {
 	fail=$((fail + 1)); echo "FAIL $T: $*"
 	[ -f "$LOG" ] && tail -n 3 "$LOG" | sed 's/^/    log: /'
@@ -203,12 +203,32 @@ o=$($KT q pages $PID 0x1001 0x2000 2>&1); case "$o" in "err 22 bad range"*) ;; *
 o=$($KT q pages $PID 2>&1); case "$o" in "err 22 missing attribute"*) ;; *) out="$out no range: $o;" ;; esac
 o=$($KT q sock $PID 0 2>&1); case "$o" in "err 88 fd is not a socket") ;; *) out="$out not a socket: $o;" ;; esac
 o=$($KT q sock $PID 12345 2>&1); case "$o" in "err 9 no such fd") ;; *) out="$out no fd: $o;" ;; esac
+for k in short long nested unknown none; do
+	o=$($KT bad $k $PID 2>&1)
+	case "$o" in "err 22 "?*) ;; *) out="$out $k pid attribute: $o;" ;; esac
+done
 [ -z "$out" ] && ok || bad "$out"
 new_test fuzz_no_crash
 start $KT sleep
 out=$($KT fuzz 3000 0x$(date +%s) $PID 2>&1)
 case "$out" in "ok fuzz"*) dmesg_clean && ok || bad "dmesg: $(dmesg | grep -E 'WARNING:|BUG:|Oops' | head -2)" ;; *) bad "$out" ;; esac
 echo "    $out"
+
+# ---- 100 000 mappings and 100 000 fds, each in one dump ----
+new_test dumps_100k
+sysctl -qw vm.max_map_count=300000
+if start $KT many 50000 100000 -; then
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	v=$($KT q vmas $PID 2>&1); f=$($KT q fds $PID 2>&1)
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	nv=$(grep -c . /proc/$PID/maps); nf=$(ls /proc/$PID/fd | wc -l)
+	[ "$v" = "ok $nv" ] && [ "$f" = "ok $nf" ] && [ "$nv" -ge 100000 ] && [ "$nf" -ge 100000 ] && ok ||
+		bad "vmas: $v (maps: $nv), fds: $f (fd: $nf)"
+	echo "    $nv VMAs + $nf fds listed in $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s"
+else
+	bad "$WHY"
+fi
+kill_leftovers
 
 # ---- a socket: family, type, state, TCP sequence numbers ----
 new_test sock_tcp

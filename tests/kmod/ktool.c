@@ -10,8 +10,11 @@
  *   ktool fuzz N SEED PID           N malformed or random requests; every answer must be
  *                                   an error or a well-formed reply; prints "ok fuzz ..."
  *   ktool hold PID SECONDS          start a VMA dump, read one part, wait, then exit
- *   ktool many NVMAS NFDS DIR       NVMAS separate mappings and NFDS files open; READY PID
+ *   ktool many NVMAS NFDS DIR       NVMAS separate mappings (and as many PROT_NONE gaps) and
+ *                                   NFDS files open (DIR "-": dups of /dev/null); READY PID
  *   ktool bigmap GIB                GIB GiB reserved, one page touched per GiB; READY PID START END
+ *   ktool bad KIND PID              TASK_GET with a bad pid attribute (KIND: short, long,
+ *                                   nested, unknown, none); prints like q
  *   ktool tcp                       a connected loopback TCP pair, 5 bytes sent; READY PID FD
  */
 #include <errno.h>
@@ -302,6 +305,39 @@ static int query(int argc, char **argv)
 	return 0;
 }
 
+static int bad(int argc, char **argv)
+{
+	uint16_t fam = family();
+	unsigned char big[600] = { 0 };
+	struct req r;
+	uint32_t pid;
+	int n, err;
+
+	if (argc < 2)
+		return 2;
+	pid = strtoul(argv[1], NULL, 0);
+	memcpy(big, &pid, 4);
+	init_req(&r, fam, CKPT_CMD_TASK_GET, NLM_F_ACK);
+	if (!strcmp(argv[0], "short"))
+		put_attr(&r, CKPT_A_PID, &pid, 2);
+	else if (!strcmp(argv[0], "long"))
+		put_attr(&r, CKPT_A_PID, big, sizeof(big));
+	else if (!strcmp(argv[0], "nested"))
+		put_attr(&r, CKPT_A_PID | NLA_F_NESTED, &pid, 4);
+	else if (!strcmp(argv[0], "unknown"))
+		put_attr(&r, CKPT_A_MAX + 5, &pid, 4);
+	else if (strcmp(argv[0], "none"))
+		return 2;
+	send_req(&r);
+	err = recv_all(&n, NULL, NULL, 0);
+	if (err) {
+		printf("err %d %s\n", -err, reply_msg);
+		return 1;
+	}
+	printf("ok %d\n", n);
+	return 0;
+}
+
 /* ---- fuzzing ---- */
 
 static uint64_t rng;
@@ -426,8 +462,13 @@ static int many(int argc, char **argv)
 		char path[4096];
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/f%d", argv[2], i);
-		fd = open(path, O_RDWR | O_CREAT, 0600);
+		/* DIR "-": dups of one /dev/null fd (quick), else distinct files. */
+		if (!strcmp(argv[2], "-")) {
+			fd = i ? dup(3) : open("/dev/null", O_RDONLY);
+		} else {
+			snprintf(path, sizeof(path), "%s/f%d", argv[2], i);
+			fd = open(path, O_RDWR | O_CREAT, 0600);
+		}
 		if (fd < 0)
 			die("open");
 	}
@@ -523,6 +564,8 @@ int main(int argc, char **argv)
 		ready_and_sleep("");
 	if (!strcmp(argv[1], "q"))
 		return query(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "bad"))
+		return bad(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "fuzz"))
 		return fuzz(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "many"))
