@@ -9,7 +9,11 @@ mkdir -p $ROOT && chmod 755 $ROOT
 PIDS=""
 KT=/t/ktool
 
-ok() { pass=$((pass + 1)); echo "ok $T"; [ -n "${KMOD_TIMES:-}" ] && echo "    at $(cut -d' ' -f1 /proc/uptime) s"; }
+ok() {
+	pass=$((pass + 1)); echo "ok $T"
+	if [ -n "${KMOD_TIMES:-}" ]; then echo "    at $(cut -d' ' -f1 /proc/uptime) s"; fi
+	return 0
+}
 bad() {
 	fail=$((fail + 1)); echo "FAIL $T: $*"
 	[ -f "$LOG" ] && tail -n 3 "$LOG" | sed 's/^/    log: /'
