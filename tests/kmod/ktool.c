@@ -359,6 +359,14 @@ static void fuzz_one(uint16_t fam, uint32_t pid, int i, int *errors, int *replie
 	init_req(&r, fam, cmd, flags);
 	if (i % 7 == 0)
 		r.g.version = rnd();
+	if (rnd() & 1) /* half the requests name a real, readable task: the handlers run */
+		put_attr(&r, CKPT_A_PID, &pid, 4);
+	if (cmd == CKPT_CMD_PAGES_GET && (rnd() & 1)) { /* a valid range now and then */
+		uint64_t s0 = (rnd() % 0x800000) << 12, e0 = s0 + ((rnd() % 4096 + 1) << 12);
+
+		put_attr(&r, CKPT_A_START, &s0, 8);
+		put_attr(&r, CKPT_A_END, &e0, 8);
+	}
 	nattr = rnd() % 6;
 	for (k = 0; k < nattr; k++) {
 		unsigned char data[600];
