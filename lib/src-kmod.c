@@ -52,6 +52,11 @@ int ckpt_source_select(int backend, const struct ckpt_source_ops **ret)
 	}
 	err = ckpt_kmod_probe(&version);
 	if (backend == CKPT_BACKEND_AUTO) {
+		if (!err && version != CKPT_GENL_VERSION) {
+			pr_warn("the ckpt kernel module speaks protocol version %u, this ckpt needs "
+				"%u: using the ptrace backend", version, CKPT_GENL_VERSION);
+			err = -EPROTO;
+		}
 		*ret = err ? &ckpt_src_ptrace : &ckpt_src_kmod;
 		pr_info("state source: %s", (*ret)->name);
 		return 0;

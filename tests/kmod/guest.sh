@@ -287,6 +287,21 @@ start /progs/counter
 out=$(ck dump --backend kmod "$PID" -D $D/img 2>&1)
 [ $? -ne 0 ] && alive "$PID" && echo "$out" | grep -q "module is not loaded" && ok || bad "got: $out"
 insmod /ckpt.ko
+new_test version_mismatch_refused
+rmmod ckpt
+insmod /ckpt.ko protocol_version=99
+c=$(ckpt check 2>&1 | grep kernel_module)
+start /progs/counter
+out=$(ck dump --backend kmod "$PID" -D $D/img 2>&1)
+rc=$?
+echo "$c" | grep -q "no  *loaded, protocol version 99 (this ckpt needs 1)" && [ $rc -ne 0 ] &&
+	[ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "protocol version 99" &&
+	alive "$PID" && ok || bad "check: $c; dump: $out"
+new_test version_mismatch_auto_uses_ptrace
+start /progs/counter
+out=$(ck dump --leave-running "$PID" -D $D/img 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -q "using the ptrace backend" && alive "$PID" && ok || bad "got: $out"
+rmmod ckpt; insmod /ckpt.ko
 new_test dmesg_clean
 dmesg_clean && ok || bad "$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace' | head -3 | tr '\n' ' ')"
 
