@@ -43,6 +43,15 @@ int ckpt_nl_pages_get_start(struct netlink_callback *cb);
 int ckpt_nl_pages_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int ckpt_nl_pages_get_done(struct netlink_callback *cb);
 
+/* A required attribute of a doit request: false, with the missing type and a message. */
+#define CKPT_REQUIRE(info, attr, name)                                          \
+	({                                                                      \
+		bool __missing = GENL_REQ_ATTR_CHECK(info, attr);              \
+		if (__missing)                                                  \
+			NL_SET_ERR_MSG((info)->extack, "missing attribute: " name); \
+		!__missing;                                                     \
+	})
+
 /* Dumps keep these in cb->args (kernel-internal, never sent). */
 enum { CKPT_CB_TASK, CKPT_CB_MM, CKPT_CB_CURSOR, CKPT_CB_END, CKPT_CB_ERR, CKPT_CB_MSG };
 

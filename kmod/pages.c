@@ -68,7 +68,10 @@ static u32 ckpt_pte_flags(struct vm_area_struct *vma, pte_t pte)
 	return 0; /* pte markers and the like: nothing to save */
 }
 
-/* Walks [addr, end) within one VMA; false when the run array filled up. */
+/*
+ * Walks [addr, end) within one VMA; false when the run array filled up or
+ * the CPU is wanted (the caller stops the message there, w->addr is exact).
+ */
 static bool ckpt_walk_vma(struct ckpt_walk *w, struct vm_area_struct *vma, unsigned long addr,
 			  unsigned long end)
 {
@@ -129,6 +132,8 @@ static bool ckpt_walk_vma(struct ckpt_walk *w, struct vm_area_struct *vma, unsig
 			}
 		}
 		pte_unmap_unlock(start_pte, ptl);
+		if (need_resched())
+			return false; /* the dump resumes at w->addr */
 		continue;
 skip:
 		ckpt_add(w, addr, (next - addr) >> PAGE_SHIFT, 0);

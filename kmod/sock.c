@@ -81,7 +81,7 @@ int ckpt_nl_sock_get_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_PID) || GENL_REQ_ATTR_CHECK(info, CKPT_A_FD))
+	if (!CKPT_REQUIRE(info, CKPT_A_PID, "pid") || !CKPT_REQUIRE(info, CKPT_A_FD, "fd"))
 		return -EINVAL;
 	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), info->extack);
 	if (IS_ERR(t))

@@ -48,7 +48,8 @@ int ckpt_task_may_read(struct task_struct *t, struct netlink_ext_ack *extack)
 	}
 	task_lock(t);
 	mm = t->mm;
-	ok = !mm || get_dumpable(mm) == SUID_DUMP_USER || ckpt_capable_over(mm->user_ns);
+	/* As ptrace: an undumpable (setuid, PR_SET_DUMPABLE 0) target needs CAP_SYS_PTRACE. */
+	ok = !mm || get_dumpable(mm) == SUID_DUMP_USER || ns_capable(mm->user_ns, CAP_SYS_PTRACE);
 	task_unlock(t);
 	if (!ok) {
 		NL_SET_ERR_MSG(extack, "permission denied: target is not dumpable");
@@ -183,7 +184,7 @@ int ckpt_nl_task_get_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_PID))
+	if (!CKPT_REQUIRE(info, CKPT_A_PID, "pid"))
 		return -EINVAL;
 	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), info->extack);
 	if (IS_ERR(t))

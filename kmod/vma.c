@@ -47,7 +47,7 @@ int ckpt_nl_mm_get_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_PID))
+	if (!CKPT_REQUIRE(info, CKPT_A_PID, "pid"))
 		return -EINVAL;
 	t = ckpt_task_lookup(nla_get_u32(info->attrs[CKPT_A_PID]), info->extack);
 	if (IS_ERR(t))

@@ -271,10 +271,20 @@ int ckpt_proc_parse_smaps(const char *buf, struct ckpt_mm *mm)
 	while (line && *line) {
 		const char *next = strchr(line, '\n');
 		unsigned long long start, end, pgoff;
-		char perms[5], name[4096];
+		size_t hl = next ? (size_t)(next - line) : strlen(line);
+		char perms[5], name[4096], head[160];
 		int namepos = 0;
 
-		if (sscanf(line, "%llx-%llx %4s %llx %*s %*s%n", &start, &end, perms, &pgoff,
+		/*
+		 * sscanf() takes the length of the whole rest of its input: give it
+		 * a copy of the line's start, or 10 000 VMAs take seconds.  Only
+		 * VMA lines start with a lowercase hex digit.
+		 */
+		hl = MIN(hl, sizeof(head) - 1);
+		memcpy(head, line, hl);
+		head[hl] = '\0';
+		if (((*line >= '0' && *line <= '9') || (*line >= 'a' && *line <= 'f')) &&
+		    sscanf(head, "%llx-%llx %4s %llx %*s %*s%n", &start, &end, perms, &pgoff,
 			   &namepos) >= 4 && namepos > 0) {
 			size_t len;
 

@@ -27,7 +27,14 @@
 
 struct kmod_priv {
 	struct ckpt_kmod *k;
+	/* Page runs of the whole address space, read once (one dump, not one per VMA). */
+	struct ckpt_genl_page_run *runs;
+	size_t n_runs, cursor;
+	uint64_t last_start; /* of the previous VMA asked about */
+	bool have_runs;
 };
+
+#define USER_END 0x7ffffffff000ULL /* the end of user space with 4-level page tables */
 
 static struct ckpt_kmod *kmod_of(struct ckpt_source *src)
 {
@@ -45,6 +52,11 @@ int ckpt_source_select(int backend, const struct ckpt_source_ops **ret)
 	}
 	err = ckpt_kmod_probe(&version);
 	if (backend == CKPT_BACKEND_AUTO) {
+		if (!err && version != CKPT_GENL_VERSION) {
+			pr_warn("the ckpt kernel module speaks protocol version %u, this ckpt needs "
+				"%u: using the ptrace backend", version, CKPT_GENL_VERSION);
+			err = -EPROTO;
+		}
 		*ret = err ? &ckpt_src_ptrace : &ckpt_src_kmod;
 		pr_info("state source: %s", (*ret)->name);
 		return 0;
@@ -87,6 +99,7 @@ static void src_close(struct ckpt_source *src)
 	if (!p)
 		return;
 	ckpt_kmod_close(p->k);
+	free(p->runs);
 	free(p);
 	src->priv = NULL;
 }
@@ -300,19 +313,33 @@ static bool run_wanted(const struct ckpt_vma *v, uint32_t flags)
 static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 			  struct ckpt_range **ret, size_t *ret_n)
 {
-	struct ckpt_genl_page_run *runs = NULL;
+	struct kmod_priv *p = src->priv;
 	struct ckpt_range *out = *ret;
-	size_t i, nr = 0, n = *ret_n, cap = n;
-	int err;
+	size_t i, n = *ret_n, cap = n;
+	int err = 0;
 
 	if ((v->kind == CKPT_VMA_SHANON || v->kind == CKPT_VMA_SYSVSHM ||
 	     v->kind == CKPT_VMA_MEMFD) && !ckpt_src_ptrace_scan_shmem(src, v, ret, ret_n))
 		return 0;
-	err = ckpt_kmod_pages(kmod_of(src), src->pid, v->start, v->end, &runs, &nr);
-	for (i = 0; !err && i < nr; i++) {
-		uint64_t s = runs[i].start, e = s + ((uint64_t)runs[i].nr_pages << 12);
+	if (!p->have_runs) {
+		/* VMAs come in address order: everything from the first one up. */
+		err = ckpt_kmod_pages(p->k, src->pid, v->start, MAX(v->end, USER_END), &p->runs,
+				      &p->n_runs);
+		if (err)
+			return err;
+		p->have_runs = true;
+	}
+	if (v->start < p->last_start)
+		p->cursor = 0; /* not in address order after all: search from the start */
+	p->last_start = v->start;
+	while (p->cursor < p->n_runs &&
+	       p->runs[p->cursor].start + ((uint64_t)p->runs[p->cursor].nr_pages << 12) <= v->start)
+		p->cursor++;
+	for (i = p->cursor; !err && i < p->n_runs && p->runs[i].start < v->end; i++) {
+		uint64_t s = MAX(p->runs[i].start, v->start);
+		uint64_t e = MIN(p->runs[i].start + ((uint64_t)p->runs[i].nr_pages << 12), v->end);
 
-		if (!run_wanted(v, runs[i].flags))
+		if (!run_wanted(v, p->runs[i].flags))
 			continue;
 		if (n && out[n - 1].end == s) {
 			out[n - 1].end = e;
@@ -325,7 +352,6 @@ static int src_scan_pages(struct ckpt_source *src, const struct ckpt_vma *v,
 		out[n].end = e;
 		n++;
 	}
-	free(runs);
 	*ret = out;
 	*ret_n = n;
 	return err;

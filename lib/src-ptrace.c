@@ -559,7 +559,7 @@ static int scan_pagemap_read(struct ckpt_source *src, const struct ckpt_vma *v,
 	uint64_t zpfn = zero_pfn(), addr = v->start, *ent;
 	int err = 0;
 
-	ent = malloc(CHUNK * sizeof(*ent));
+	ent = malloc(MIN((v->end - v->start) / PAGE_SIZE, (uint64_t)CHUNK) * sizeof(*ent));
 	if (!ent)
 		return -ENOMEM;
 	while (addr < v->end && !err) {

@@ -10,8 +10,12 @@
  *   ktool fuzz N SEED PID           N malformed or random requests; every answer must be
  *                                   an error or a well-formed reply; prints "ok fuzz ..."
  *   ktool hold PID SECONDS          start a VMA dump, read one part, wait, then exit
- *   ktool many NVMAS NFDS DIR       NVMAS separate mappings and NFDS files open; READY PID
+ *   ktool many NVMAS NFDS DIR       NVMAS separate mappings (and as many PROT_NONE gaps) and
+ *                                   NFDS files open (DIR "-": dups of /dev/null); READY PID
  *   ktool bigmap GIB                GIB GiB reserved, one page touched per GiB; READY PID START END
+ *   ktool bad KIND PID              TASK_GET with a bad pid attribute (KIND: short, long,
+ *                                   nested, unknown, none); prints like q
+ *   ktool tcp                       a connected loopback TCP pair, 5 bytes sent; READY PID FD
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -219,6 +225,33 @@ static uint16_t family(void)
 	return id;
 }
 
+/* The socket reply, as "family F type T proto P state S [tcp unacked N]". */
+static void print_sock(const struct nlmsghdr *h, void *arg)
+{
+	const struct nlattr *a = (const void *)((const char *)NLMSG_DATA(h) + GENL_HDRLEN);
+	long left = (long)h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	uint32_t v[CKPT_A_MAX + 1] = { 0 };
+	struct ckpt_genl_tcp_seq seq;
+	int tcp = 0;
+
+	(void)arg;
+	while (left >= (long)NLA_HDRLEN) {
+		if (a->nla_type <= CKPT_A_MAX && a->nla_len == NLA_HDRLEN + 4)
+			v[a->nla_type] = *(const uint32_t *)((const char *)a + NLA_HDRLEN);
+		if (a->nla_type == CKPT_A_TCP_SEQ && a->nla_len == NLA_HDRLEN + sizeof(seq)) {
+			memcpy(&seq, (const char *)a + NLA_HDRLEN, sizeof(seq));
+			tcp = 1;
+		}
+		left -= NLA_ALIGN(a->nla_len);
+		a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len));
+	}
+	printf("family %u type %u proto %u state %u", v[CKPT_A_SK_FAMILY], v[CKPT_A_SK_TYPE],
+	       v[CKPT_A_SK_PROTO], v[CKPT_A_SK_STATE]);
+	if (tcp)
+		printf(" tcp unacked %u sent %u", seq.write_seq - seq.snd_una, seq.snd_nxt - seq.snd_una);
+	printf("\n");
+}
+
 static int query(int argc, char **argv)
 {
 	static const struct {
@@ -263,6 +296,39 @@ static int query(int argc, char **argv)
 		put_attr(&r, CKPT_A_END, &e, 8);
 	}
 	send_req(&r);
+	err = recv_all(&n, cmds[i].cmd == CKPT_CMD_SOCK_GET ? print_sock : NULL, NULL, 0);
+	if (err) {
+		printf("err %d %s\n", -err, reply_msg);
+		return 1;
+	}
+	printf("ok %d\n", n);
+	return 0;
+}
+
+static int bad(int argc, char **argv)
+{
+	uint16_t fam = family();
+	unsigned char big[600] = { 0 };
+	struct req r;
+	uint32_t pid;
+	int n, err;
+
+	if (argc < 2)
+		return 2;
+	pid = strtoul(argv[1], NULL, 0);
+	memcpy(big, &pid, 4);
+	init_req(&r, fam, CKPT_CMD_TASK_GET, NLM_F_ACK);
+	if (!strcmp(argv[0], "short"))
+		put_attr(&r, CKPT_A_PID, &pid, 2);
+	else if (!strcmp(argv[0], "long"))
+		put_attr(&r, CKPT_A_PID, big, sizeof(big));
+	else if (!strcmp(argv[0], "nested"))
+		put_attr(&r, CKPT_A_PID | NLA_F_NESTED, &pid, 4);
+	else if (!strcmp(argv[0], "unknown"))
+		put_attr(&r, CKPT_A_MAX + 5, &pid, 4);
+	else if (strcmp(argv[0], "none"))
+		return 2;
+	send_req(&r);
 	err = recv_all(&n, NULL, NULL, 0);
 	if (err) {
 		printf("err %d %s\n", -err, reply_msg);
@@ -293,6 +359,14 @@ static void fuzz_one(uint16_t fam, uint32_t pid, int i, int *errors, int *replie
 	init_req(&r, fam, cmd, flags);
 	if (i % 7 == 0)
 		r.g.version = rnd();
+	if (rnd() & 1) /* half the requests name a real, readable task: the handlers run */
+		put_attr(&r, CKPT_A_PID, &pid, 4);
+	if (cmd == CKPT_CMD_PAGES_GET && (rnd() & 1)) { /* a valid range now and then */
+		uint64_t s0 = (rnd() % 0x800000) << 12, e0 = s0 + ((rnd() % 4096 + 1) << 12);
+
+		put_attr(&r, CKPT_A_START, &s0, 8);
+		put_attr(&r, CKPT_A_END, &e0, 8);
+	}
 	nattr = rnd() % 6;
 	for (k = 0; k < nattr; k++) {
 		unsigned char data[600];
@@ -379,6 +453,7 @@ static int many(int argc, char **argv)
 
 	if (argc < 3)
 		return 2;
+	close_range(3, ~0U, 0); /* no inherited fds */
 	nv = atoi(argv[0]);
 	nf = atoi(argv[1]);
 	rl.rlim_cur = rl.rlim_max = nf + 64;
@@ -395,8 +470,13 @@ static int many(int argc, char **argv)
 		char path[4096];
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/f%d", argv[2], i);
-		fd = open(path, O_RDWR | O_CREAT, 0600);
+		/* DIR "-": dups of one /dev/null fd (quick), else distinct files. */
+		if (!strcmp(argv[2], "-")) {
+			fd = i ? dup(3) : open("/dev/null", O_RDONLY);
+		} else {
+			snprintf(path, sizeof(path), "%s/f%d", argv[2], i);
+			fd = open(path, O_RDWR | O_CREAT, 0600);
+		}
 		if (fd < 0)
 			die("open");
 	}
@@ -420,6 +500,29 @@ static int bigmap(int argc, char **argv)
 	for (i = 0; i < gib; i++)
 		m[i << 30] = 1;
 	snprintf(extra, sizeof(extra), " %p %p", (void *)m, (void *)(m + (gib << 30)));
+	ready_and_sleep(extra);
+	return 0;
+}
+
+static int tcp(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int l, c, a;
+	char extra[32];
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&sa, &len))
+		die("listen");
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)))
+		die("connect");
+	a = accept(l, NULL, NULL);
+	if (a < 0 || write(c, "hello", 5) != 5)
+		die("accept");
+	usleep(100000);
+	snprintf(extra, sizeof(extra), " %d", c);
 	ready_and_sleep(extra);
 	return 0;
 }
@@ -469,12 +572,16 @@ int main(int argc, char **argv)
 		ready_and_sleep("");
 	if (!strcmp(argv[1], "q"))
 		return query(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "bad"))
+		return bad(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "fuzz"))
 		return fuzz(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "many"))
 		return many(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "bigmap"))
 		return bigmap(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "tcp"))
+		return tcp();
 	if (!strcmp(argv[1], "hold"))
 		return hold(argc - 2, argv + 2);
 usage:

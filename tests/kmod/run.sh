@@ -5,11 +5,13 @@
 # does not work nested) and relay the guest's "ok"/"FAIL"/"skip" lines.  All
 # guest tests run in one boot.  Last line: "N passed, N failed[, N skipped]".
 # Env: BUILD (build dir), STATIC_BUILD (static ckpt + progs), KMOD_TIMEOUT
-# (seconds for the whole boot, default 240).  --bench: the benchmark instead.
+# (seconds for the whole boot, default 420), KMOD_TIMES=1 (when each guest test
+# ended), KMOD_GUEST (another guest script, for development).  --bench: the
+# benchmark instead.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 BUILD=${BUILD:-$PWD/build} STATIC_BUILD=${STATIC_BUILD:-$PWD/build-static}
-MODE=tests
+MODE=tests KMOD_TIMES=${KMOD_TIMES:-}
 [ "${1:-}" = --bench ] && MODE=bench
 skip() {
 	echo "skip kmod: $*"
@@ -73,7 +75,7 @@ cp "$BUILD/kmod/ckpt.ko" "$R/ckpt.ko"
 cp "$STATIC_BUILD/ckpt" "$R/bin/ckpt"
 cp "$STATIC_BUILD"/tests/* "$R/progs/" 2>/dev/null
 cp "$BUILD"/kmod-tests/* "$R/t/"
-cp tests/kmod/guest.sh "$R/guest.sh"
+cp "${KMOD_GUEST:-tests/kmod/guest.sh}" "$R/guest.sh" # KMOD_GUEST: another script (development)
 printf 'root:x:0:0:root:/:/bin/sh\nuser:x:1000:1000:user:/tmp:/bin/sh\nother:x:1001:1001:other:/tmp:/bin/sh\n' >"$R/etc/passwd"
 printf 'root:x:0:\nuser:x:1000:\nother:x:1001:\n' >"$R/etc/group"
 cat >"$R/init" <<INIT
@@ -85,15 +87,15 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 chmod 1777 /tmp
 echo "guest: up in \$(cut -d' ' -f1 /proc/uptime) s"
-MODE=$MODE sh /guest.sh
-echo "guest: done"
+MODE=$MODE KMOD_TIMES=$KMOD_TIMES sh /guest.sh
+echo "    guest: done at \$(cut -d" " -f1 /proc/uptime) s of uptime"
 poweroff -f
 INIT
 chmod 755 "$R/init" "$R/guest.sh"
 (cd "$R" && find . | cpio -o -H newc --quiet) >"$WORK/initramfs.cpio"
 
 # One boot; the serial console is the guest's output.
-timeout -k 5 "${KMOD_TIMEOUT:-240}" "$QEMU" -accel tcg -cpu max -smp 2 -m 5G \
+timeout -k 5 "${KMOD_TIMEOUT:-420}" "$QEMU" -accel tcg -cpu max -smp 2 -m 5G \
 	-nographic -no-reboot -kernel "$VMLINUX" -initrd "$WORK/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4" \
 	</dev/null >"$WORK/console.log" 2>&1

@@ -70,9 +70,15 @@ int main(void)
 	{
 		uint64_t shared_before = __atomic_load_n(&shared_count, __ATOMIC_RELAXED), total = 0;
 
+		/* Then up to 2 s more: an emulated (QEMU TCG) CPU may leave a thread waiting. */
 		usleep(100000);
-		for (i = 0; i < N; i++)
+		for (i = 0; i < N; i++) {
+			int waited;
+
+			for (waited = 0; counts[i] <= before[i] && waited < 200; waited++)
+				usleep(10000);
 			CHECK(counts[i] > before[i], "thread %d does not run", i);
+		}
 		for (i = 0; i < N; i++)
 			total += counts[i];
 		CHECK(__atomic_load_n(&shared_count, __ATOMIC_RELAXED) > shared_before,
