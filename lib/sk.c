@@ -270,6 +270,7 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 {
 	struct ckpt_sockdiag_set diag = { 0 };
 	const struct ckpt_sock **est = NULL;
+	int *fds = NULL;
 	struct ckpt_sk_dump *d;
 	bool have_unix = false, have[2][2] = { { 0 } };
 	size_t i, j, cap = 0, n_est = 0;
@@ -326,14 +327,16 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 		if (!is_established_tcp(s) || s->tcp_closed)
 			continue;
 		est = realloc(est, (n_est + 1) * sizeof(*est));
-		if (!est) {
+		fds = realloc(fds, (n_est + 1) * sizeof(*fds));
+		if (!est || !fds) {
 			err = -ENOMEM;
 			break;
 		}
+		fds[n_est] = d->e[i].copy;
 		est[n_est++] = s;
 	}
 	if (!err && n_est)
-		err = ckpt_netlock_take(est, n_est, &d->lock);
+		err = ckpt_netlock_take(est, n_est, fds, n_est, &d->lock);
 	if (!err && d->lock)
 		ckpt_netlock_id(d->lock, &d->id);
 	for (i = 0; i < d->n && !err; i++) {
@@ -345,6 +348,7 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 			err = ckpt_sk_tcp_dump(&d->e[i]);
 	}
 	free(est);
+	free(fds);
 	ckpt_sockdiag_free(&diag);
 	if (err) {
 		ckpt_sk_dump_end(d, false);
@@ -357,6 +361,27 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 const struct ckpt_netlock_id *ckpt_sk_dump_lock(const struct ckpt_sk_dump *d)
 {
 	return d && d->lock ? &d->id : NULL;
+}
+
+int ckpt_sk_dump_kill_prep(struct ckpt_sk_dump *d)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; d && i < d->n; i++) {
+		const struct ckpt_sock *s = d->e[i].f->sk;
+
+		if (!is_established_tcp(s) || s->tcp_closed)
+			continue;
+		err = ckpt_sk_tcp_repair_on(d->e[i].copy);
+		if (err) {
+			pr_err("pid %d fd %d: cannot put the TCP connection in repair mode: %s",
+			       d->e[i].task->pid, d->e[i].f->fd, strerror(-err));
+			return err;
+		}
+		d->e[i].repair = true;
+	}
+	return 0;
 }
 
 void ckpt_sk_dump_end(struct ckpt_sk_dump *d, bool killed)
@@ -510,7 +535,7 @@ int ckpt_sk_restore_begin(int dirfd, struct ckpt_task *const *tasks, size_t n, i
 		}
 	/* Our own lock first, then the dump's holder can go: no gap. */
 	if (n_est) {
-		err = ckpt_netlock_take(est, n_est, &r->lock);
+		err = ckpt_netlock_take(est, n_est, NULL, 0, &r->lock);
 		if (err)
 			goto fail;
 	}

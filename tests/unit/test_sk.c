@@ -202,12 +202,23 @@ static void test_netlock_script(void **state)
 	r6->sin6_port = htons(6);
 	assert_int_equal(ckpt_netlock_script(v, 2, "ckpt_lock_1", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "add table inet ckpt_lock_1 { flags owner; }\n"));
-	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 in ip saddr 10.0.0.1 ip daddr "
-				    "10.0.0.2 tcp sport 80 tcp dport 4000 drop\n"));
-	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 out ip saddr 10.0.0.2 ip daddr "
-				    "10.0.0.1 tcp sport 4000 tcp dport 80 drop\n"));
-	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 in ip6 saddr ::1 ip6 daddr ::1 "
-				    "tcp sport 6 tcp dport 5 drop\n"));
+	assert_non_null(strstr(buf, "add set inet ckpt_lock_1 v4 { type ipv4_addr . inet_service . "
+				    "ipv4_addr . inet_service; }\n"));
+	assert_non_null(strstr(buf, "add element inet ckpt_lock_1 v4 { 10.0.0.1 . 80 . 10.0.0.2 . "
+				    "4000, 10.0.0.2 . 4000 . 10.0.0.1 . 80 }\n"));
+	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 in ip saddr . tcp sport . ip daddr . "
+				    "tcp dport @v4 drop\n"));
+	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 out ip6 saddr . tcp sport . ip6 daddr "
+				    ". tcp dport @v6 drop\n"));
+	assert_non_null(strstr(buf, "add element inet ckpt_lock_1 v6 { ::1 . 5 . ::1 . 6, ::1 . 6 . "
+				    "::1 . 5 }\n"));
+	/* both ends of one connection in the tree: each pair once */
+	v[1] = &s4;
+	assert_int_equal(ckpt_netlock_script(v, 2, "t", buf, sizeof(buf)), 0);
+	assert_null(strstr(strstr(buf, "10.0.0.2 . 4000 . 10.0.0.1 . 80") + 1,
+			   "10.0.0.2 . 4000 . 10.0.0.1 . 80"));
+	assert_null(strstr(buf, "@v6"));
+	v[1] = &s6;
 	assert_int_equal(ckpt_netlock_script(v, 2, "ckpt_lock_1", small, sizeof(small)), -ENOSPC);
 }
 
