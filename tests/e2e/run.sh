@@ -573,6 +573,14 @@ if start unixext listen "$D/l" && outside=$PID && outlog=$LOG && LOG=$D/log2 && 
 	else bad "${ERR:-} ${why:-}"; fi
 else bad "$WHY"; fi
 
+# A file descriptor in flight (SCM_RIGHTS) is refused, naming the socket.
+new_test err_unix_scm_rights
+if start unixext rights "$D/x"; then
+	if expect_fail "$CKPT" dump "$PID" -D "$D/img" && [[ $ERR == *"pid $PID fd "*"SCM_RIGHTS"* ]] &&
+		alive "$PID" && wait_hb "$(last_hb)" && why=$(verify); then ok
+	else bad "${ERR:-} ${why:-}"; fi
+else bad "$WHY"; fi
+
 # UDP: a bound socket and one connected to it keep exchanging datagrams.
 new_test udp_ipv4; cycle udpsk 127.0.0.1
 new_test udp_ipv6; cycle udpsk ::1
@@ -632,6 +640,30 @@ if netns_up && tcp_pair ::1 7102; then
 else bad "$WHY"; fi
 netns_down
 
+# The server dumped over IPv6 (its listener too).
+new_test tcp_established_server_ipv6
+if netns_up && tcp_pair ::1 7107; then
+	if ! why=$(PID=$SPID LOG=$SLOG dump_restore --tcp-established); then bad "$why"
+	elif ! why=$(no_rules); then bad "$why"
+	elif ! why=$(verify_pair); then bad "$why"
+	else ok; fi
+else bad "$WHY"; fi
+netns_down
+
+# --tcp-close: the connection is not kept, no lock is taken; the restored fd
+# is an unconnected socket: the server's next read or write fails (ENOTCONN, EPIPE).
+new_test tcp_close
+if netns_up && tcp_pair 127.0.0.1 7108; then
+	if ! why=$(ck dump "$SPID" -D "$D/img" --tcp-close 2>&1) || ! gone "$SPID"; then bad "dump: $why"
+	elif [ -e "$D/img/netlock.img" ] || [ -n "$(rules)" ]; then bad "a lock was taken"
+	elif ! why=$(ck restore -D "$D/img" -d 2>&1); then bad "restore: $why"
+	elif ! LOG=$SLOG wait_for "^FAIL \(read\|write\) at [0-9]*: \(Transport endpoint is not connected\|Broken pipe\)" 5; then
+		bad "server: $(grep FAIL "$SLOG")"
+	elif [ -n "$($NS_EXEC ss -Htn state established '( sport = :7108 )')" ]; then bad "$($NS_EXEC ss -tan)"
+	else ok; fi
+else bad "$WHY"; fi
+netns_down
+
 # A dump that fails after the lock was taken (the image directory is not
 # empty) leaves no rule and the stream running.
 new_test err_tcp_dump_failed_no_rules
@@ -643,17 +675,22 @@ if netns_up && tcp_pair 127.0.0.1 7103; then
 else bad "$WHY"; fi
 netns_down
 
-# ckpt killed with SIGKILL in the middle of a dump, while the lock holds:
-# its rules go with it.
+# ckpt killed with SIGKILL in the middle of a dump (writing 400 MiB), while
+# the lock holds: its rules go with it, and the stream goes on.
 new_test err_tcp_dump_killed_no_rules
 if netns_up && tcp_pair 127.0.0.1 7104 400; then
 	$NS_EXEC "$CKPT" dump "$SPID" -D "$D/img" --tcp-established >/dev/null 2>&1 &
 	ckpid=$!
 	for i in $(seq 1 500); do rules | grep -q ckpt_lock && break; sleep 0.01; done
+	kill -STOP $ckpid
 	if ! rules | grep -q ckpt_lock; then bad "never saw the lock's table"; kill -9 $ckpid
+	elif [ -e "$D/img/inventory.img" ]; then bad "the dump ended before it could be killed"; kill -9 $ckpid
 	else
 		kill -9 $ckpid; wait $ckpid 2>/dev/null
-		if why=$(no_rules); then ok; else bad "$why"; fi
+		if ! why=$(no_rules); then bad "$why"
+		elif ! alive "$SPID"; then bad "the server died"
+		elif ! why=$(verify_pair); then bad "$why"
+		else ok; fi
 	fi
 else bad "$WHY"; fi
 netns_down
@@ -669,6 +706,23 @@ if netns_up && tcp_pair 127.0.0.1 7105; then
 		if expect_fail $NS_EXEC "$CKPT" restore -D "$D/img" -d && [[ $ERR == *"7105"* ]] &&
 			! alive "$SPID" && why=$(no_rules); then ok
 		else bad "${ERR:-} ${why:-}"; fi
+	fi
+else bad "$WHY"; fi
+netns_down
+
+# ckpt restore killed with SIGKILL while it holds the lock: no rule is left.
+new_test err_tcp_restore_killed_no_rules
+if netns_up && tcp_pair 127.0.0.1 7109 400; then
+	if ! why=$(ck dump "$SPID" -D "$D/img" --tcp-established 2>&1) || ! gone "$SPID"; then bad "dump: $why"
+	else
+		$NS_EXEC "$CKPT" restore -D "$D/img" -d >/dev/null 2>&1 &
+		ckpid=$!
+		for i in $(seq 1 500); do rules | grep -q "ckpt_lock_$ckpid" && break; sleep 0.01; done
+		if ! rules | grep -q "ckpt_lock_$ckpid"; then bad "never saw the restore's lock"; kill -9 $ckpid
+		else
+			kill -9 $ckpid; wait $ckpid 2>/dev/null
+			if why=$(no_rules); then ok; else bad "$why"; fi
+		fi
 	fi
 else bad "$WHY"; fi
 netns_down
