@@ -163,21 +163,17 @@ static void on_parent_death(int sig)
 	_exit(0);
 }
 
-static bool kept(int fd)
+static int int_cmp(const void *a, const void *b)
 {
-	size_t i;
-
-	for (i = 0; i < n_keep; i++)
-		if (keep[i] == fd)
-			return true;
-	return false;
+	return *(const int *)a - *(const int *)b;
 }
 
 /* The holder: makes the table, reports, then waits (see the file comment). */
 static void __attribute__((noreturn)) holder(const char *script, pid_t parent, int ctl, int rep)
 {
 	struct nft_ctx *nft;
-	int fd, max;
+	size_t i;
+	int fd;
 	char c;
 
 	signal(SIGTERM, on_parent_death);
@@ -187,10 +183,14 @@ static void __attribute__((noreturn)) holder(const char *script, pid_t parent, i
 	prctl(PR_SET_NAME, "ckpt-netlock", 0, 0, 0);
 	if (dup2(ctl, 0) < 0 || dup2(rep, 1) < 0)
 		_exit(1);
-	max = (int)sysconf(_SC_OPEN_MAX);
-	for (fd = 2; fd < max && fd < 65536; fd++) /* ckpt's other socket copies above all */
-		if (!kept(fd))
-			close(fd);
+	/* Close ckpt's fds (its other socket copies above all) but the kept ones. */
+	qsort(keep, n_keep, sizeof(*keep), int_cmp);
+	for (i = 0, fd = 2; i < n_keep; i++) {
+		if (keep[i] > fd)
+			syscall(SYS_close_range, fd, keep[i] - 1, 0);
+		fd = MAX(fd, keep[i] + 1);
+	}
+	syscall(SYS_close_range, fd, ~0U, 0);
 	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft) {
 		dprintf(1, "cannot make an nftables context");
@@ -212,7 +212,7 @@ static void __attribute__((noreturn)) holder(const char *script, pid_t parent, i
 	prctl(PR_SET_PDEATHSIG, 0);
 	signal(SIGTERM, SIG_DFL);
 	setsid();
-	for (size_t i = 0; i < n_keep; i++)
+	for (i = 0; i < n_keep; i++)
 		close(keep[i]); /* in repair mode: no FIN, no RST */
 	if (write(1, "d", 1) != 1) /* ckpt may exit now */
 		_exit(1);

@@ -170,10 +170,14 @@ int ckpt_sk_opts_apply(int fd, const struct ckpt_sock *s, const char *what)
 
 #define MAX_QUEUE (64u << 20)
 
+/* One peek buffer for all sockets (the dump reads them one after the other). */
+static uint8_t *scratch;
+static size_t scratch_len;
+
 int ckpt_sk_peek_queue(struct ckpt_sk_ent *e, bool dgram, bool unix_rights)
 {
 	struct ckpt_sock *s = e->f->sk;
-	size_t cap = 0, dcap = 0, chunk = 256 << 10;
+	size_t cap = 0, dcap = 0, chunk = MAX(scratch_len, 256u << 10);
 	int old = get_int(e->copy, SOL_SOCKET, SO_PEEK_OFF), err = 0;
 	char cbuf[CMSG_SPACE(253 * sizeof(int))];
 
@@ -196,10 +200,17 @@ int ckpt_sk_peek_queue(struct ckpt_sk_ent *e, bool dgram, bool unix_rights)
 			err = -EOPNOTSUPP;
 			break;
 		}
-		err = ckpt_grow((void **)&s->rq, &cap, s->rq_len + chunk, 1);
-		if (err)
-			break;
-		iov.iov_base = s->rq + s->rq_len;
+		if (scratch_len < chunk) {
+			uint8_t *p = realloc(scratch, chunk);
+
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			scratch = p;
+			scratch_len = chunk;
+		}
+		iov.iov_base = scratch;
 		iov.iov_len = chunk;
 		if (unix_rights) {
 			mh.msg_control = cbuf;
@@ -240,6 +251,12 @@ int ckpt_sk_peek_queue(struct ckpt_sk_ent *e, bool dgram, bool unix_rights)
 				err = -EOPNOTSUPP;
 				break;
 			}
+		}
+		if (n) {
+			err = ckpt_grow((void **)&s->rq, &cap, s->rq_len + n, 1);
+			if (err)
+				break;
+			memcpy(s->rq + s->rq_len, scratch, n);
 		}
 		s->rq_len += n;
 	}
