@@ -268,6 +268,47 @@ static void test_img_round_trip(void **state)
 	assert_true(unit_log_errors() >= 3);
 }
 
+/* Which kind a socket fd is (the test's own fds, taken with pidfd_getfd). */
+static void test_collect_kinds(void **state)
+{
+	struct ckpt_fd f = { 0 };
+	struct stat st;
+	int sv[2], nl, udp;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	fstat(sv[0], &st);
+	f.fd = sv[0];
+	f.file.ino = st.st_ino;
+	assert_int_equal(ckpt_sk_collect(getpid(), &f), 0);
+	assert_int_equal(f.kind, CKPT_FD_UNIX);
+	assert_int_equal(f.sk->type, SOCK_DGRAM);
+	assert_int_equal(f.sk->ino, st.st_ino);
+	free(f.sk);
+	udp = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	f = (struct ckpt_fd){ .fd = udp };
+	assert_int_equal(ckpt_sk_collect(getpid(), &f), 0);
+	assert_int_equal(f.kind, CKPT_FD_INET);
+	assert_int_equal(f.sk->family, AF_INET6);
+	assert_int_equal(f.sk->protocol, IPPROTO_UDP);
+	free(f.sk);
+	/* netlink: refused, one error naming the fd and the family */
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	f = (struct ckpt_fd){ .fd = nl };
+	unit_log_reset();
+	assert_int_equal(ckpt_sk_collect(getpid(), &f), -EOPNOTSUPP);
+	assert_int_equal(unit_log_errors(), 1);
+	assert_non_null(strstr(unit_log.last_err, "netlink"));
+	assert_null(f.sk);
+	/* an fd that is not there */
+	f = (struct ckpt_fd){ .fd = 1000 };
+	assert_int_equal(ckpt_sk_collect(getpid(), &f), -EBADF);
+	close(sv[0]);
+	close(sv[1]);
+	close(udp);
+	close(nl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_load_unix_pair),
 		cmocka_unit_test(test_netlock_script),
 		cmocka_unit_test(test_img_round_trip),
+		cmocka_unit_test(test_collect_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
