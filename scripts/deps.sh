@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing.  Run as root (make deps).
 set -eu
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libcap-dev
-      libcap2-bin libnl-genl-3-dev libnl-3-dev libnl-idiag-3-dev libnftables-dev nftables
+      libcap2-bin libnl-genl-3-dev libnl-3-dev libnftables-dev nftables
       libcmocka-dev libzstd-dev groff-base
       procps util-linux iproute2 python3"
 missing=""
