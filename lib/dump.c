@@ -1015,6 +1015,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	inv.dump_time_ns = now_ns(CLOCK_REALTIME);
 	inv.shell_job = o->shell_job;
 	err = ckpt_img_write_inventory(dir.dirfd, &inv);
+	if (!err && !o->leave_running)
+		err = ckpt_sk_dump_kill_prep(socks); /* before the commit: a failure keeps them */
 	if (!err)
 		err = ckpt_imgdir_commit(&dir);
 	if (err)

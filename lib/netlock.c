@@ -20,12 +20,14 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -42,29 +44,38 @@ struct ckpt_netlock {
 	char table[64];
 };
 
-static int add_rule(char *buf, size_t len, size_t *off, const char *table, const char *chain,
-		    int family, const void *sa, const void *da, unsigned sp, unsigned dp)
+/* "a . port . b . port" for the set of the address family; deduplicated. */
+static int add_elem(char *buf, size_t len, size_t *off, size_t set_start, int family,
+		    const void *sa, unsigned sp, const void *da, unsigned dp)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-	const char *ip = family == AF_INET ? "ip" : "ip6";
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], e[2 * INET6_ADDRSTRLEN + 32];
 	int n;
 
 	inet_ntop(family, sa, s, sizeof(s));
 	inet_ntop(family, da, d, sizeof(d));
-	n = snprintf(buf + *off, len - *off,
-		     "add rule inet %s %s %s saddr %s %s daddr %s tcp sport %u tcp dport %u drop\n",
-		     table, chain, ip, s, ip, d, sp, dp);
+	snprintf(e, sizeof(e), " %s . %u . %s . %u,", s, sp, d, dp);
+	buf[*off] = '\0';
+	if (strstr(buf + set_start, e))
+		return 0; /* both ends of a connection of the tree give the same pair */
+	n = snprintf(buf + *off, len - *off, "%s", e);
 	if (n < 0 || (size_t)n >= len - *off)
 		return -ENOSPC;
 	*off += n;
 	return 0;
 }
 
+/*
+ * One set of (address, port, address, port) per family holding both
+ * directions of every connection; one rule per family and chain drops what
+ * matches it, on input and output.
+ */
 int ckpt_netlock_script(const struct ckpt_sock *const *socks, size_t n, const char *table,
 			char *buf, size_t len)
 {
-	static const char *const chains[] = { "in", "out" };
-	size_t off = 0, i, c;
+	static const char *const sets[2] = { "v4", "v6" };
+	static const char *const types[2] = { "ipv4_addr", "ipv6_addr" };
+	static const char *const ips[2] = { "ip", "ip6" };
+	size_t off, i, f, c, start;
 	int k, err;
 
 	k = snprintf(buf, len,
@@ -75,45 +86,110 @@ int ckpt_netlock_script(const struct ckpt_sock *const *socks, size_t n, const ch
 	if (k < 0 || (size_t)k >= len)
 		return -ENOSPC;
 	off = k;
-	for (i = 0; i < n; i++) {
-		const struct ckpt_sock *s = socks[i];
-		const void *la, *ra;
-		unsigned lp, rp;
+	for (f = 0; f < 2; f++) {
+		bool any = false;
 
-		if (s->family == AF_INET) {
-			const struct sockaddr_in *l = (const void *)s->addr, *r = (const void *)s->peer;
+		for (i = 0; i < n; i++)
+			any |= (socks[i]->family == AF_INET6) == f;
+		if (!any)
+			continue;
+		k = snprintf(buf + off, len - off,
+			     "add set inet %s %s { type %s . inet_service . %s . inet_service; }\n"
+			     "add element inet %s %s {", table, sets[f], types[f], types[f], table,
+			     sets[f]);
+		if (k < 0 || (size_t)k >= len - off)
+			return -ENOSPC;
+		off += k;
+		start = off;
+		for (i = 0; i < n; i++) {
+			const struct ckpt_sock *s = socks[i];
+			const void *la, *ra;
+			unsigned lp, rp;
 
-			la = &l->sin_addr, ra = &r->sin_addr;
-			lp = ntohs(l->sin_port), rp = ntohs(r->sin_port);
-		} else {
-			const struct sockaddr_in6 *l = (const void *)s->addr, *r = (const void *)s->peer;
+			if ((s->family == AF_INET6) != f)
+				continue;
+			if (s->family == AF_INET) {
+				const struct sockaddr_in *l = (const void *)s->addr, *r = (const void *)s->peer;
 
-			la = &l->sin6_addr, ra = &r->sin6_addr;
-			lp = ntohs(l->sin6_port), rp = ntohs(r->sin6_port);
-		}
-		for (c = 0; c < 2; c++) {
-			err = add_rule(buf, len, &off, table, chains[c], s->family, la, ra, lp, rp);
+				la = &l->sin_addr, ra = &r->sin_addr;
+				lp = ntohs(l->sin_port), rp = ntohs(r->sin_port);
+			} else {
+				const struct sockaddr_in6 *l = (const void *)s->addr,
+							  *r = (const void *)s->peer;
+
+				la = &l->sin6_addr, ra = &r->sin6_addr;
+				lp = ntohs(l->sin6_port), rp = ntohs(r->sin6_port);
+			}
+			err = add_elem(buf, len, &off, start, s->family, la, lp, ra, rp);
 			if (!err)
-				err = add_rule(buf, len, &off, table, chains[c], s->family, ra, la, rp, lp);
+				err = add_elem(buf, len, &off, start, s->family, ra, rp, la, lp);
 			if (err)
 				return err;
+		}
+		off--; /* the last comma */
+		for (c = 0; c < 2; c++) {
+			k = snprintf(buf + off, len - off, "%s\nadd rule inet %s %s %s saddr . tcp sport . "
+				     "%s daddr . tcp dport @%s drop\n", c ? "" : " }", table,
+				     c ? "out" : "in", ips[f], ips[f], sets[f]);
+			if (k < 0 || (size_t)k >= len - off)
+				return -ENOSPC;
+			off += k;
 		}
 	}
 	return 0;
 }
 
+/*
+ * The dump's copies of the connections (in repair mode), kept by the holder:
+ * if ckpt dies in the middle of a dump, the tasks run on, and their
+ * connections must leave repair mode.  After a dump that succeeded they are
+ * closed in repair mode (silently).
+ */
+static int keep[16384];
+static size_t n_keep;
+
+static void repair_off(void)
+{
+	size_t i;
+
+	for (i = 0; i < n_keep; i++)
+		ckpt_sk_tcp_repair_off(keep[i]);
+}
+
+static void on_parent_death(int sig)
+{
+	(void)sig;
+	repair_off();
+	_exit(0);
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
 /* The holder: makes the table, reports, then waits (see the file comment). */
 static void __attribute__((noreturn)) holder(const char *script, pid_t parent, int ctl, int rep)
 {
+	size_t i;
+	int fd;
 	char c, err[256];
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGTERM, on_parent_death);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
-		_exit(1);
+		on_parent_death(0);
 	prctl(PR_SET_NAME, "ckpt-netlock", 0, 0, 0);
 	if (dup2(ctl, 0) < 0 || dup2(rep, 1) < 0)
 		_exit(1);
-	syscall(SYS_close_range, 2, ~0U, 0); /* ckpt's socket copies above all */
+	/* Close ckpt's fds (its other socket copies above all) but the kept ones. */
+	qsort(keep, n_keep, sizeof(*keep), int_cmp);
+	for (i = 0, fd = 2; i < n_keep; i++) {
+		if (keep[i] > fd)
+			syscall(SYS_close_range, fd, keep[i] - 1, 0);
+		fd = MAX(fd, keep[i] + 1);
+	}
+	syscall(SYS_close_range, fd, ~0U, 0);
 	if (ckpt_nft_run(script, err, sizeof(err))) {
 		dprintf(1, "%s", err);
 		_exit(1);
@@ -121,10 +197,13 @@ static void __attribute__((noreturn)) holder(const char *script, pid_t parent, i
 	if (write(1, "", 1) != 1)
 		_exit(1);
 	if (read(0, &c, 1) != 1)
-		_exit(0); /* ckpt dropped the lock, or died */
+		on_parent_death(0); /* ckpt dropped the lock (repair mode is off already), or died */
 	/* Detached: stay until the restore kills us, or the timeout. */
 	prctl(PR_SET_PDEATHSIG, 0);
+	signal(SIGTERM, SIG_DFL);
 	setsid();
+	for (i = 0; i < n_keep; i++)
+		close(keep[i]); /* in repair mode: no FIN, no RST */
 	if (write(1, "d", 1) != 1) /* ckpt may exit now */
 		_exit(1);
 	close(0);
@@ -135,13 +214,15 @@ static void __attribute__((noreturn)) holder(const char *script, pid_t parent, i
 		pause();
 }
 
-int ckpt_netlock_take(const struct ckpt_sock *const *socks, size_t n, struct ckpt_netlock **ret)
+int ckpt_netlock_take(const struct ckpt_sock *const *socks, size_t n, const int *fds,
+		      size_t n_fds, struct ckpt_netlock **ret)
 {
 	size_t len = 512 + n * 4 * 200;
 	char *script = malloc(len), msg[512];
 	struct ckpt_netlock *l = calloc(1, sizeof(*l));
 	int ctl[2] = { -1, -1 }, rep[2] = { -1, -1 }, err, status;
 	pid_t parent = getpid();
+	struct timespec t0, t1;
 	ssize_t got;
 
 	*ret = NULL;
@@ -153,13 +234,22 @@ int ckpt_netlock_take(const struct ckpt_sock *const *socks, size_t n, struct ckp
 	err = ckpt_netlock_script(socks, n, l->table, script, len);
 	if (err)
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (pipe2(ctl, O_CLOEXEC) || pipe2(rep, O_CLOEXEC)) {
 		err = -errno;
 		goto out;
 	}
+	if (n_fds > ARRAY_SIZE(keep)) {
+		pr_err("cannot lock the network for more than %zu TCP connections", ARRAY_SIZE(keep));
+		err = -EOPNOTSUPP;
+		goto out;
+	}
 	l->pid = fork();
-	if (l->pid == 0)
+	if (l->pid == 0) {
+		memcpy(keep, fds, n_fds * sizeof(*fds));
+		n_keep = n_fds;
 		holder(script, parent, ctl[0], rep[1]);
+	}
 	if (l->pid < 0) {
 		err = -errno;
 		goto out;
@@ -176,8 +266,10 @@ int ckpt_netlock_take(const struct ckpt_sock *const *socks, size_t n, struct ckp
 		rep[0] = -1;
 		*ret = l;
 		l = NULL;
-		pr_info("network locked for %zu TCP connection%s (nftables table inet %s)", n,
-			n > 1 ? "s" : "", (*ret)->table);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		pr_info("network locked for %zu TCP socket%s (nftables table inet %s) in %.1f ms", n,
+			n > 1 ? "s" : "", (*ret)->table,
+			(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 		goto out;
 	}
 	msg[got > 0 ? got : 0] = '\0';

@@ -3,9 +3,10 @@
  * Established TCP connections with TCP_REPAIR.  Dump (the network locked,
  * the task frozen): repair mode on ckpt's copy of the socket, then both
  * queues peeked (repair mode lets MSG_PEEK read the send queue), sequence
- * numbers, options, window and timestamp read.  The socket stays in repair
- * mode until it is closed: a repair-mode socket transmits nothing, and its
- * close sends neither FIN nor RST.  Restore: a new socket in repair mode,
+ * numbers, options, window and timestamp read.  The socket is in repair
+ * mode while it is read, and again from just before the kill until it is
+ * closed: a repair-mode socket transmits nothing, and its close sends
+ * neither FIN nor RST.  Restore: a new socket in repair mode,
  * bound to the old address, sequence numbers set, connect() (no SYN in
  * repair mode), options, queues and window, then repair mode off (the
  * kernel sends a window probe); bytes never sent go out normally.
@@ -142,11 +143,23 @@ int ckpt_sk_tcp_dump(struct ckpt_sk_ent *e)
 	s->win[2] = w.max_window;
 	s->win[3] = w.rcv_wnd;
 	s->win[4] = w.rcv_wup;
+	/*
+	 * Out of repair mode again until just before the kill (ckpt_sk_tcp_repair_on):
+	 * a ckpt that dies meanwhile leaves a working connection to the task.  The
+	 * lock drops whatever the socket sends, so its state cannot move on.
+	 */
+	ckpt_sk_tcp_repair_off(e->copy);
+	e->repair = false;
 	return 0;
 fail:
 	pr_err("pid %d fd %d: TCP connection: cannot read %s: %s", e->task->pid, e->f->fd, step,
 	       strerror(-err));
 	return err;
+}
+
+int ckpt_sk_tcp_repair_on(int fd)
+{
+	return seti(fd, TCP_REPAIR, TCP_REPAIR_ON);
 }
 
 static int cur_buf(int fd, int opt)

@@ -170,10 +170,14 @@ int ckpt_sk_opts_apply(int fd, const struct ckpt_sock *s, const char *what)
 
 #define MAX_QUEUE (64u << 20)
 
+/* One peek buffer for all sockets (the dump reads them one after the other). */
+static uint8_t *scratch;
+static size_t scratch_len;
+
 int ckpt_sk_peek_queue(struct ckpt_sk_ent *e, bool dgram, bool unix_rights)
 {
 	struct ckpt_sock *s = e->f->sk;
-	size_t cap = 0, dcap = 0, chunk = 256 << 10;
+	size_t cap = 0, dcap = 0, chunk = MAX(scratch_len, 256u << 10);
 	int old = get_int(e->copy, SOL_SOCKET, SO_PEEK_OFF), err = 0;
 	char cbuf[CMSG_SPACE(253 * sizeof(int))];
 
@@ -196,10 +200,17 @@ int ckpt_sk_peek_queue(struct ckpt_sk_ent *e, bool dgram, bool unix_rights)
 			err = -EOPNOTSUPP;
 			break;
 		}
-		err = ckpt_grow((void **)&s->rq, &cap, s->rq_len + chunk, 1);
-		if (err)
-			break;
-		iov.iov_base = s->rq + s->rq_len;
+		if (scratch_len < chunk) {
+			uint8_t *p = realloc(scratch, chunk);
+
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			scratch = p;
+			scratch_len = chunk;
+		}
+		iov.iov_base = scratch;
 		iov.iov_len = chunk;
 		if (unix_rights) {
 			mh.msg_control = cbuf;
@@ -241,6 +252,12 @@ int ckpt_sk_peek_queue(struct ckpt_sk_ent *e, bool dgram, bool unix_rights)
 				break;
 			}
 		}
+		if (n) {
+			err = ckpt_grow((void **)&s->rq, &cap, s->rq_len + n, 1);
+			if (err)
+				break;
+			memcpy(s->rq + s->rq_len, scratch, n);
+		}
 		s->rq_len += n;
 	}
 	if (err && err != -EOPNOTSUPP)
@@ -270,6 +287,7 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 {
 	struct ckpt_sockdiag_set diag = { 0 };
 	const struct ckpt_sock **est = NULL;
+	int *fds = NULL;
 	struct ckpt_sk_dump *d;
 	bool have_unix = false, have[2][2] = { { 0 } };
 	size_t i, j, cap = 0, n_est = 0;
@@ -326,14 +344,16 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 		if (!is_established_tcp(s) || s->tcp_closed)
 			continue;
 		est = realloc(est, (n_est + 1) * sizeof(*est));
-		if (!est) {
+		fds = realloc(fds, (n_est + 1) * sizeof(*fds));
+		if (!est || !fds) {
 			err = -ENOMEM;
 			break;
 		}
+		fds[n_est] = d->e[i].copy;
 		est[n_est++] = s;
 	}
 	if (!err && n_est)
-		err = ckpt_netlock_take(est, n_est, &d->lock);
+		err = ckpt_netlock_take(est, n_est, fds, n_est, &d->lock);
 	if (!err && d->lock)
 		ckpt_netlock_id(d->lock, &d->id);
 	for (i = 0; i < d->n && !err; i++) {
@@ -345,6 +365,7 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 			err = ckpt_sk_tcp_dump(&d->e[i]);
 	}
 	free(est);
+	free(fds);
 	ckpt_sockdiag_free(&diag);
 	if (err) {
 		ckpt_sk_dump_end(d, false);
@@ -357,6 +378,27 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 const struct ckpt_netlock_id *ckpt_sk_dump_lock(const struct ckpt_sk_dump *d)
 {
 	return d && d->lock ? &d->id : NULL;
+}
+
+int ckpt_sk_dump_kill_prep(struct ckpt_sk_dump *d)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; d && i < d->n; i++) {
+		const struct ckpt_sock *s = d->e[i].f->sk;
+
+		if (!is_established_tcp(s) || s->tcp_closed)
+			continue;
+		err = ckpt_sk_tcp_repair_on(d->e[i].copy);
+		if (err) {
+			pr_err("pid %d fd %d: cannot put the TCP connection in repair mode: %s",
+			       d->e[i].task->pid, d->e[i].f->fd, strerror(-err));
+			return err;
+		}
+		d->e[i].repair = true;
+	}
+	return 0;
 }
 
 void ckpt_sk_dump_end(struct ckpt_sk_dump *d, bool killed)
@@ -510,7 +552,7 @@ int ckpt_sk_restore_begin(int dirfd, struct ckpt_task *const *tasks, size_t n, i
 		}
 	/* Our own lock first, then the dump's holder can go: no gap. */
 	if (n_est) {
-		err = ckpt_netlock_take(est, n_est, &r->lock);
+		err = ckpt_netlock_take(est, n_est, NULL, 0, &r->lock);
 		if (err)
 			goto fail;
 	}

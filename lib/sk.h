@@ -42,6 +42,8 @@ int ckpt_sk_dump_tree(struct ckpt_task *const *tasks, size_t n, const struct ckp
 		      struct ckpt_sk_dump **ret);
 /* The lock holder to record in the image (NULL if none). */
 const struct ckpt_netlock_id *ckpt_sk_dump_lock(const struct ckpt_sk_dump *d);
+/* Just before the tasks are killed: connections into repair mode (their close is silent). */
+int ckpt_sk_dump_kill_prep(struct ckpt_sk_dump *d);
 /*
  * After the dump: killed (the tasks are gone: the lock stays with its
  * holder, detached, for the restore) or not (a failed dump, or
@@ -83,6 +85,7 @@ void ckpt_sk_opts_read(int fd, struct ckpt_sock *s);
 int ckpt_sk_opts_apply(int fd, const struct ckpt_sock *s, const char *what);
 int ckpt_sk_tcp_dump(struct ckpt_sk_ent *e);
 void ckpt_sk_tcp_repair_off(int fd);
+int ckpt_sk_tcp_repair_on(int fd);
 /* A connection made again in repair mode and let out of it; returns the fd or -errno. */
 int ckpt_sk_tcp_restore(const struct ckpt_sock *s, const char *what);
 /* The restore of one socket object (ckpt, before any task). */
@@ -94,8 +97,13 @@ const char *ckpt_sk_describe(const struct ckpt_sock *s, char *buf, size_t len);
 
 /* Network lock (netlock.c): nftables table owned by a holder process. */
 struct ckpt_netlock;
-/* Drop rules for these established TCP sockets; who names the holder's table. */
-int ckpt_netlock_take(const struct ckpt_sock *const *socks, size_t n, struct ckpt_netlock **ret);
+/*
+ * Drop rules for these established TCP sockets.  fds: the dump's copies of
+ * them, which the holder keeps to take them out of repair mode if ckpt dies
+ * during the dump.
+ */
+int ckpt_netlock_take(const struct ckpt_sock *const *socks, size_t n, const int *fds,
+		      size_t n_fds, struct ckpt_netlock **ret);
 /* Let the holder outlive ckpt (until killed by the restore, or its timeout). */
 int ckpt_netlock_detach(struct ckpt_netlock *l);
 /* Who holds it (for netlock.img). */

@@ -5,7 +5,7 @@
 # that make bench compares with (../shared/reference/README.md).
 set -eu
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libcap-dev
-      libcap2-bin libnl-genl-3-dev libnl-3-dev libnl-idiag-3-dev libnftables-dev nftables
+      libcap2-bin libnl-genl-3-dev libnl-3-dev libnftables-dev nftables
       libcmocka-dev libzstd-dev groff-base
       procps util-linux iproute2 python3
       qemu-system-x86 linux-headers-amd64 linux-image-amd64 busybox-static cpio

@@ -73,6 +73,7 @@ int main(int argc, char **argv)
 	uint64_t deadline = 0;
 
 	prog_init();
+	signal(SIGPIPE, SIG_IGN); /* a write to a closed connection fails with EPIPE */
 	if (argc < 4 || (fam = parse_addr(argv[2], atoi(argv[3]), &ss, &len)) < 0)
 		return 2;
 	server = !strcmp(argv[1], "server");
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 			p.events |= POLLOUT;
 		if (poll(&p, 1, server ? 2 : 10) < 0 && errno != EINTR)
 			return 2;
-		if (p.revents & POLLIN) {
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
 			n = read(fd, buf, server ? 1024 : sizeof(buf));
 			CHECK(n != 0, "end of file at %u", next_in);
 			CHECK(n > 0 || errno == EAGAIN || errno == EINTR, "read at %u: %s", next_in,

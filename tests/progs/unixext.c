@@ -6,9 +6,12 @@
  *   unixext stream PATH: connects a stream socket (fd 3) to PATH: a dump
  *     must refuse it, naming the peer;
  *   unixext dgram PATH: connects a datagram socket to PATH.d (fine with
- *     --ext-unix-sk); verify: a send on it still reaches that name.
+ *     --ext-unix-sk); verify: a send on it still reaches that name;
+ *   unixext rights PATH: a socket pair with an fd in flight (SCM_RIGHTS)
+ *     on fd 4: a dump must refuse it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -41,6 +44,29 @@ int main(int argc, char **argv)
 				say("GOT %.4s\n", b);
 			usleep(20000);
 		}
+	}
+	if (!strcmp(argv[1], "rights")) {
+		int sv[2], nul = open("/dev/null", O_RDONLY);
+		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+		struct iovec iov = { "f", 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || nul < 0)
+			return 2;
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &nul, sizeof(int));
+		if (sendmsg(sv[1], &mh, 0) != 1)
+			return 2;
+		say("READY %d\n", getpid());
+		while (!verify_req) {
+			heartbeat();
+			usleep(20000);
+		}
+		finish(0, "fd in flight");
 	}
 	fd = socket(AF_UNIX, !strcmp(argv[1], "stream") ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)(!strcmp(argv[1], "stream") ? &a : &d),

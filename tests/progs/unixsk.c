@@ -4,7 +4,8 @@
  * shared by a parent and its child, with messages queued both ways that
  * nobody reads before the dump (datagram boundaries must survive); a
  * stream pair shut down for writing; a listening socket bound to a path
- * (argv[1]/sock) and one to an abstract name, which must still accept;
+ * (argv[1]/sock) and one to an abstract name (shared with the child), which
+ * must still accept;
  * a bound datagram socket with datagrams queued; options (SO_PASSCRED,
  * SO_SNDBUF, O_NONBLOCK).
  * Verify: the parent reads its queues and checks them, tells the child
@@ -146,6 +147,12 @@ int main(int argc, char **argv)
 	v = 300000;
 	setsockopt(pv[0], SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 	getsockopt(pv[0], SOL_SOCKET, SO_SNDBUF, &sb, &l);
+	/* the abstract listener is shared with the child (inherited) */
+	snprintf(aa.sun_path + 1, sizeof(aa.sun_path) - 1, "ckpt-unixsk-%d", getpid());
+	alen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(aa.sun_path + 1);
+	la = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (la < 0 || bind(la, (struct sockaddr *)&aa, alen) || listen(la, 8))
+		return 2;
 	c = fork();
 	if (c == 0) {
 		close(pv[0]), close(pv[1]), close(pv[2]), close(shut_p);
@@ -165,11 +172,6 @@ int main(int argc, char **argv)
 	unlink(pa.sun_path);
 	lp = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (lp < 0 || bind(lp, (struct sockaddr *)&pa, sizeof(pa)) || listen(lp, 8))
-		return 2;
-	snprintf(aa.sun_path + 1, sizeof(aa.sun_path) - 1, "ckpt-unixsk-%d", getpid());
-	alen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(aa.sun_path + 1);
-	la = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (la < 0 || bind(la, (struct sockaddr *)&aa, alen) || listen(la, 8))
 		return 2;
 	/* a bound datagram socket with 2 datagrams waiting */
 	snprintf(da.sun_path, sizeof(da.sun_path), "%s/dgram", argv[1]);

@@ -202,12 +202,23 @@ static void test_netlock_script(void **state)
 	r6->sin6_port = htons(6);
 	assert_int_equal(ckpt_netlock_script(v, 2, "ckpt_lock_1", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "add table inet ckpt_lock_1 { flags owner; }\n"));
-	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 in ip saddr 10.0.0.1 ip daddr "
-				    "10.0.0.2 tcp sport 80 tcp dport 4000 drop\n"));
-	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 out ip saddr 10.0.0.2 ip daddr "
-				    "10.0.0.1 tcp sport 4000 tcp dport 80 drop\n"));
-	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 in ip6 saddr ::1 ip6 daddr ::1 "
-				    "tcp sport 6 tcp dport 5 drop\n"));
+	assert_non_null(strstr(buf, "add set inet ckpt_lock_1 v4 { type ipv4_addr . inet_service . "
+				    "ipv4_addr . inet_service; }\n"));
+	assert_non_null(strstr(buf, "add element inet ckpt_lock_1 v4 { 10.0.0.1 . 80 . 10.0.0.2 . "
+				    "4000, 10.0.0.2 . 4000 . 10.0.0.1 . 80 }\n"));
+	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 in ip saddr . tcp sport . ip daddr . "
+				    "tcp dport @v4 drop\n"));
+	assert_non_null(strstr(buf, "add rule inet ckpt_lock_1 out ip6 saddr . tcp sport . ip6 daddr "
+				    ". tcp dport @v6 drop\n"));
+	assert_non_null(strstr(buf, "add element inet ckpt_lock_1 v6 { ::1 . 5 . ::1 . 6, ::1 . 6 . "
+				    "::1 . 5 }\n"));
+	/* both ends of one connection in the tree: each pair once */
+	v[1] = &s4;
+	assert_int_equal(ckpt_netlock_script(v, 2, "t", buf, sizeof(buf)), 0);
+	assert_null(strstr(strstr(buf, "10.0.0.2 . 4000 . 10.0.0.1 . 80") + 1,
+			   "10.0.0.2 . 4000 . 10.0.0.1 . 80"));
+	assert_null(strstr(buf, "@v6"));
+	v[1] = &s6;
 	assert_int_equal(ckpt_netlock_script(v, 2, "ckpt_lock_1", small, sizeof(small)), -ENOSPC);
 }
 
@@ -257,6 +268,47 @@ static void test_img_round_trip(void **state)
 	assert_true(unit_log_errors() >= 3);
 }
 
+/* Which kind a socket fd is (the test's own fds, taken with pidfd_getfd). */
+static void test_collect_kinds(void **state)
+{
+	struct ckpt_fd f = { 0 };
+	struct stat st;
+	int sv[2], nl, udp;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	fstat(sv[0], &st);
+	f.fd = sv[0];
+	f.file.ino = st.st_ino;
+	assert_int_equal(ckpt_sk_collect(getpid(), &f), 0);
+	assert_int_equal(f.kind, CKPT_FD_UNIX);
+	assert_int_equal(f.sk->type, SOCK_DGRAM);
+	assert_int_equal(f.sk->ino, st.st_ino);
+	free(f.sk);
+	udp = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	f = (struct ckpt_fd){ .fd = udp };
+	assert_int_equal(ckpt_sk_collect(getpid(), &f), 0);
+	assert_int_equal(f.kind, CKPT_FD_INET);
+	assert_int_equal(f.sk->family, AF_INET6);
+	assert_int_equal(f.sk->protocol, IPPROTO_UDP);
+	free(f.sk);
+	/* netlink: refused, one error naming the fd and the family */
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	f = (struct ckpt_fd){ .fd = nl };
+	unit_log_reset();
+	assert_int_equal(ckpt_sk_collect(getpid(), &f), -EOPNOTSUPP);
+	assert_int_equal(unit_log_errors(), 1);
+	assert_non_null(strstr(unit_log.last_err, "netlink"));
+	assert_null(f.sk);
+	/* an fd that is not there */
+	f = (struct ckpt_fd){ .fd = 1000 };
+	assert_int_equal(ckpt_sk_collect(getpid(), &f), -EBADF);
+	close(sv[0]);
+	close(sv[1]);
+	close(udp);
+	close(nl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_load_unix_pair),
 		cmocka_unit_test(test_netlock_script),
 		cmocka_unit_test(test_img_round_trip),
+		cmocka_unit_test(test_collect_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
