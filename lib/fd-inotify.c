@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fd-inotify.h"
+#include "file-remap.h"
 #include "log.h"
 #include "util.h"
 
@@ -251,6 +252,8 @@ int ckpt_inotify_open(const struct ckpt_fd *f)
 	}
 	for (i = 0; i < f->n_watches && !err; i++) {
 		const struct ckpt_inotify_watch *w = &f->watches[i];
+		char remapped[PATH_MAX];
+		const char *path = ckpt_file_remap(w->path, remapped, sizeof(remapped)) ?: w->path;
 		struct stat st;
 		unsigned int n = 0;
 		int wd = 0;
@@ -265,14 +268,15 @@ int ckpt_inotify_open(const struct ckpt_fd *f)
 			       err == -E2BIG ? "too far" : strerror(-err));
 			break;
 		}
-		wd = inotify_add_watch(ifd, w->path, w->mask | IN_DONT_FOLLOW);
+		wd = inotify_add_watch(ifd, path, w->mask | IN_DONT_FOLLOW);
 		if (wd < 0) {
 			err = -errno;
-			pr_err("fd %d: inotify watch %d on %s: %s", f->fd, w->wd, w->path, strerror(-err));
-		} else if (lstat(w->path, &st) || st.st_ino != w->ino) {
+			pr_err("fd %d: inotify watch %d on %s: %s", f->fd, w->wd, path, strerror(-err));
+		} else if (!ckpt_file_remapped(w->path) && (lstat(path, &st) || st.st_ino != w->ino)) {
 			err = -ESTALE;
-			pr_err("fd %d: inotify watch %d: %s is not the file it was at the dump", f->fd,
-			       w->wd, w->path);
+			pr_err("fd %d: inotify watch %d: %s is not the file it was at the dump; restore "
+			       "with --file-remap %s=PATH to watch another", f->fd, w->wd, w->path,
+			       w->path);
 		} else if (wd != w->wd) {
 			err = -EBUSY;
 			pr_err("fd %d: inotify watch on %s got number %d, not %d", f->fd, w->path, wd,
