@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -192,12 +194,29 @@ static int watch_path(const struct ckpt_inotify_watch *w, const struct ckpt_inot
 	return 0;
 }
 
+/* Events queued and not read yet are not saved: say so. */
+static void warn_queued(pid_t pid, int fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), copy = -1, q = 0;
+
+	if (pidfd >= 0)
+		copy = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (copy >= 0 && !ioctl(copy, FIONREAD, &q) && q > 0)
+		pr_warn("pid %d fd %d: %d bytes of inotify events are queued; they are not saved", pid,
+			fd, q);
+	if (copy >= 0)
+		close(copy);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
 int ckpt_fdinfo_inotify(pid_t pid, const char *info, struct ckpt_fd *f)
 {
 	struct ckpt_inotify_handle *h = NULL;
 	size_t i;
 	int err;
 
+	warn_queued(pid, f->fd);
 	err = ckpt_inotify_parse(info, &f->watches, &f->n_watches, &h);
 	if (err) {
 		pr_err("pid %d fd %d: cannot parse its inotify watches in fdinfo", pid, f->fd);
