@@ -59,6 +59,15 @@ static void test_rules(void **s)
 				    buf, 32));
 	ckpt_file_remap_release();
 	assert_false(ckpt_file_remapped("/one"));
+	{
+		const char *const all[] = { "/=/" };
+
+		assert_int_equal(ckpt_file_remap_setup(all, 1, NULL, 0, 100), 0);
+		assert_true(ckpt_file_remapped("/usr/lib/libc.so.6"));
+		assert_string_equal(ckpt_file_remap("/usr/lib/libc.so.6", buf, sizeof(buf)),
+				    "/usr/lib/libc.so.6");
+		ckpt_file_remap_release();
+	}
 }
 
 static void test_inherit(void **s)
