@@ -341,11 +341,13 @@ static int find_inherited(struct dtree *tr)
 	if (tr->n < 2)
 		return 0;
 	x = calloc(tr->n, sizeof(*x));
-	if (!x)
-		return -ENOMEM;
-	for (i = 0; i < tr->n && !err; i++)
+	for (i = 0; x && i < tr->n && !err; i++)
 		if (!tr->t[i].task.zombie)
 			err = ckpt_fd_index_build(tr->t[i].src.pid, &tr->t[i].task, &x[i]);
+	if (!x || err) {
+		pr_err("pid %d: out of memory", tr->t[0].src.pid);
+		err = -ENOMEM;
+	}
 	for (i = 1; i < tr->n && !err; i++) {
 		struct ckpt_task *c = &tr->t[i].task;
 		struct dtask *pd = find_task(tr, c->ppid);
@@ -370,7 +372,7 @@ static int find_inherited(struct dtree *tr)
 				f->parent_fd = g->fd;
 		}
 	}
-	for (i = 0; i < tr->n; i++)
+	for (i = 0; x && i < tr->n; i++)
 		ckpt_fd_index_free(&x[i]);
 	free(x);
 	return err;
@@ -383,8 +385,10 @@ static int link_ptys(struct dtree *tr, bool shell_job)
 	size_t i, n = 0;
 	int err;
 
-	if (!ts)
+	if (!ts) {
+		pr_err("pid %d: out of memory", tr->t[0].src.pid);
 		return -ENOMEM;
+	}
 	for (i = 0; i < tr->n; i++)
 		if (!tr->t[i].task.zombie)
 			ts[n++] = &tr->t[i].task;

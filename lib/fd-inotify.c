@@ -15,12 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fd-inotify.h"
+#include "file-remap.h"
 #include "log.h"
 #include "util.h"
 
@@ -191,12 +194,29 @@ static int watch_path(const struct ckpt_inotify_watch *w, const struct ckpt_inot
 	return 0;
 }
 
+/* Events queued and not read yet are not saved: say so. */
+static void warn_queued(pid_t pid, int fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), copy = -1, q = 0;
+
+	if (pidfd >= 0)
+		copy = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (copy >= 0 && !ioctl(copy, FIONREAD, &q) && q > 0)
+		pr_warn("pid %d fd %d: %d bytes of inotify events are queued; they are not saved", pid,
+			fd, q);
+	if (copy >= 0)
+		close(copy);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
 int ckpt_fdinfo_inotify(pid_t pid, const char *info, struct ckpt_fd *f)
 {
 	struct ckpt_inotify_handle *h = NULL;
 	size_t i;
 	int err;
 
+	warn_queued(pid, f->fd);
 	err = ckpt_inotify_parse(info, &f->watches, &f->n_watches, &h);
 	if (err) {
 		pr_err("pid %d fd %d: cannot parse its inotify watches in fdinfo", pid, f->fd);
@@ -251,6 +271,8 @@ int ckpt_inotify_open(const struct ckpt_fd *f)
 	}
 	for (i = 0; i < f->n_watches && !err; i++) {
 		const struct ckpt_inotify_watch *w = &f->watches[i];
+		char remapped[PATH_MAX];
+		const char *path = ckpt_file_remap(w->path, remapped, sizeof(remapped)) ?: w->path;
 		struct stat st;
 		unsigned int n = 0;
 		int wd = 0;
@@ -265,14 +287,15 @@ int ckpt_inotify_open(const struct ckpt_fd *f)
 			       err == -E2BIG ? "too far" : strerror(-err));
 			break;
 		}
-		wd = inotify_add_watch(ifd, w->path, w->mask | IN_DONT_FOLLOW);
+		wd = inotify_add_watch(ifd, path, w->mask | IN_DONT_FOLLOW);
 		if (wd < 0) {
 			err = -errno;
-			pr_err("fd %d: inotify watch %d on %s: %s", f->fd, w->wd, w->path, strerror(-err));
-		} else if (lstat(w->path, &st) || st.st_ino != w->ino) {
+			pr_err("fd %d: inotify watch %d on %s: %s", f->fd, w->wd, path, strerror(-err));
+		} else if (!ckpt_file_remapped(w->path) && (lstat(path, &st) || st.st_ino != w->ino)) {
 			err = -ESTALE;
-			pr_err("fd %d: inotify watch %d: %s is not the file it was at the dump", f->fd,
-			       w->wd, w->path);
+			pr_err("fd %d: inotify watch %d: %s is not the file it was at the dump; restore "
+			       "with --file-remap %s=PATH to watch another", f->fd, w->wd, w->path,
+			       w->path);
 		} else if (wd != w->wd) {
 			err = -EBUSY;
 			pr_err("fd %d: inotify watch on %s got number %d, not %d", f->fd, w->path, wd,

@@ -189,8 +189,10 @@ int ckpt_pty_note(const struct ckpt_task *t)
 		p = find_pty(f->pty.index);
 		if (!p) {
 			grown = realloc(ptys, (n_ptys + 1) * sizeof(*ptys));
-			if (!grown)
+			if (!grown) {
+				pr_err("pid %d fd %d: out of memory", t->pid, f->fd);
 				return -ENOMEM;
+			}
 			ptys = grown;
 			p = &ptys[n_ptys++];
 			*p = (struct rpty){ .old_index = f->pty.index, .st = &f->pty, .master = -1,

@@ -415,8 +415,10 @@ static int find_dups(pid_t pid, struct ckpt_task *t)
 	size_t i, first = 0;
 
 	v = malloc(MAX(t->n_fds, 1) * sizeof(*v));
-	if (!v)
+	if (!v) {
+		pr_err("pid %d: out of memory", pid);
 		return -ENOMEM;
+	}
 	for (i = 0; i < t->n_fds; i++) {
 		t->fds[i].dup_of = -1;
 		t->fds[i].parent_fd = -1;

@@ -165,6 +165,14 @@ new_test memfd_mapped_tree; cycle memfdmap
 new_test event_loop_fds; cycle evloop
 new_test deleted_files; mkdir -p "$ROOT/deleted_files/dir"; cycle delfile "$ROOT/deleted_files/dir"
 new_test inotify_watches; mkdir -p "$D/dir"; cycle inotify "$D/dir"
+# A watch on a file unlinked since (still open): no path, the dump fails and the process runs on.
+new_test err_inotify_no_path
+mkdir -p "$D/dir"
+if start inotify "$D/dir" deleted; then
+	if ! expect_fail "$CKPT" dump "$PID" -D "$D/img" || [[ $ERR != *"inotify watch 1 on inode"*"no path to it"* ]]; then bad "${ERR:-dump did not fail}"
+	elif ! alive "$PID" || [ -e "$D/img" ]; then bad "process gone or image left"
+	elif why=$(verify); then ok; else bad "$why"; fi
+else bad "$WHY"; fi
 # O_APPEND, O_DIRECT, O_PATH (file, dir, symlink), O_NOATIME, O_SYNC, O_DSYNC, O_TMPFILE, tmpfs: F_GETFL as it was.
 new_test file_flags; mkdir -p "$D/dir" /dev/shm/ckpt-e2e-$$
 cycle fileflags "$D/dir" /dev/shm/ckpt-e2e-$$

@@ -4,7 +4,9 @@
  * DIR/gone (removed again: a gap at wd 3) and DIR/sub (create, oneshot)
  * on a non-blocking fd, and DIR/other on a second, blocking fd.  After
  * restore: each change arrives with its old wd, the gap stays a gap, a new
- * watch gets a higher wd, and the flags are as they were.
+ * watch gets a higher wd, and the flags are as they were.  "inotify DIR
+ * deleted": a third fd also watches a file unlinked since (kept open), which
+ * has no path: the dump must fail and leave this process running.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -74,6 +76,17 @@ int main(int argc, char **argv)
 		return 2;
 	if (!wait_event(fd, wd3, IN_IGNORED, NULL))
 		return 2;
+	if (argc > 2 && !strcmp(argv[2], "deleted")) {
+		int fd3 = inotify_init1(IN_CLOEXEC), keep = open(p("doomed"), O_CREAT | O_RDWR, 0600);
+
+		char junk[4096];
+
+		if (fd3 < 0 || keep < 0 || inotify_add_watch(fd3, p("doomed"), IN_MODIFY) != 1 ||
+		    unlink(p("doomed")) || !wait_event(fd, wd1, IN_DELETE, "doomed"))
+			return 2;
+		while (read(fd, junk, sizeof(junk)) > 0) /* nothing queued at the dump */
+			;
+	}
 	say("READY %d\n", getpid());
 	while (!verify_req) {
 		heartbeat();
