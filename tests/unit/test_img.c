@@ -1115,7 +1115,8 @@ static void m_fd_huge(struct ckpt_task *t) { t->fds[7].fd = 1 << 20; }
 static void m_fd_repeated(struct ckpt_task *t) { t->fds[2].fd = 1; }
 static void m_fd_unsorted(struct ckpt_task *t) { t->fds[3].fd = 10; }
 static void m_fd_kind(struct ckpt_task *t) { t->fds[4].kind = 0; }
-static void m_fd_kind_high(struct ckpt_task *t) { t->fds[4].kind = CKPT_FD_DELETED + 1; }
+static void m_fd_kind_high(struct ckpt_task *t) { t->fds[4].kind = CKPT_FD_INET + 1; } /* a gap */
+static void m_fd_kind_top(struct ckpt_task *t) { t->fds[4].kind = CKPT_FD_PTS + 1; }
 static void m_ino_wd_zero(struct ckpt_task *t) { add_fdext(t); t->fds[t->n_fds - 3].watches[0].wd = 0; }
 static void m_ino_wd_order(struct ckpt_task *t) { add_fdext(t); t->fds[t->n_fds - 3].watches[1].wd = 1; }
 static void m_ino_rel_path(struct ckpt_task *t) { add_fdext(t); t->fds[t->n_fds - 3].watches[1].path[0] = 't'; }
@@ -1186,6 +1187,7 @@ static const struct {
 	{ "files-4242.img", m_fd_negative }, { "files-4242.img", m_fd_huge },
 	{ "files-4242.img", m_fd_repeated }, { "files-4242.img", m_fd_unsorted },
 	{ "files-4242.img", m_fd_kind }, { "files-4242.img", m_fd_kind_high },
+	{ "files-4242.img", m_fd_kind_top },
 	{ "files-4242.img", m_fd_kind_gap }, { "files-4242.img", m_ino_wd_zero },
 	{ "files-4242.img", m_ino_wd_order }, { "files-4242.img", m_ino_rel_path },
 	{ "files-4242.img", m_pty_index },
