@@ -119,9 +119,37 @@ static int parasite_timers(struct ckpt_source *src, struct ckpt_parasite *par, s
 	return err;
 }
 
+/*
+ * Signals whose action is not the default (SigCgt | SigIgn of
+ * /proc/PID/status), and SIGCHLD, whose SA_NOCLDSTOP/SA_NOCLDWAIT matter
+ * even with SIG_DFL: the others are SIG_DFL, and their flags and mask do
+ * nothing, so they are not asked (one injected syscall each).
+ */
+static uint64_t signals_set(int procfd)
+{
+	static const char *const keys[] = { "\nSigIgn:", "\nSigCgt:" };
+	uint64_t set = 1ULL << (SIGCHLD - 1);
+	char *buf, *p;
+	size_t i;
+
+	if (ckpt_read_file(procfd, "status", &buf, NULL))
+		return ~0ULL; /* ask them all */
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		p = strstr(buf, keys[i]);
+		if (!p) {
+			set = ~0ULL;
+			break;
+		}
+		set |= strtoull(p + strlen(keys[i]), NULL, 16);
+	}
+	free(buf);
+	return set;
+}
+
 /* Signal handlers and securebits: only the task itself can tell. */
 static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64_t *ret_brk)
 {
+	uint64_t asked = signals_set(src->procfd);
 	struct ckpt_parasite par;
 	int sig, err, err2;
 	size_t i;
@@ -133,8 +161,10 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 	for (sig = 1; sig <= CKPT_NSIG; sig++) {
 		struct ckpt_sigaction *sa = &t->sigactions[sig - 1];
 
-		if (sig == SIGKILL || sig == SIGSTOP)
+		if (sig == SIGKILL || sig == SIGSTOP || !(asked & (1ULL << (sig - 1)))) {
+			memset(sa, 0, sizeof(*sa)); /* SIG_DFL */
 			continue;
+		}
 		err = ckpt_parasite_syscall(&par, SYS_rt_sigaction, sig, 0, par.scratch, 8, &r);
 		if (err || r < 0) {
 			err = err ?: (int)r;
