@@ -205,11 +205,15 @@ static int pipe_from_pb(struct ckpt_pipe *p, const PipeEntry *e, size_t i)
 	err = ckpt_img_str_in(&p->path, e->has_path, &e->path, PIPES, "FIFO path", false);
 	if (err)
 		return err;
-	if (p->path && p->path[0] != '/')
-		return ckpt_img_bad(PIPES ": pipe %zu: FIFO path is not absolute", i);
+	if (p->path && p->path[0] != '/') {
+		err = ckpt_img_bad(PIPES ": pipe %zu: FIFO path is not absolute", i);
+		goto fail;
+	}
 	p->data = malloc(MAX(e->data.len, 1));
-	if (!p->data)
-		return ckpt_img_oom(PIPES);
+	if (!p->data) {
+		err = ckpt_img_oom(PIPES);
+		goto fail;
+	}
 	if (e->data.len)
 		memcpy(p->data, e->data.data, e->data.len);
 	p->len = e->data.len;
@@ -217,6 +221,11 @@ static int pipe_from_pb(struct ckpt_pipe *p, const PipeEntry *e, size_t i)
 	p->ino = e->ino;
 	p->size = e->size;
 	return 0;
+fail:
+	/* Not counted in the caller's array yet: its path is ours to free. */
+	free(p->path);
+	p->path = NULL;
+	return err;
 }
 
 static int by_ino_dev(const void *a, const void *b)
