@@ -548,6 +548,30 @@ static int make_memfd(const struct ckpt_fd *f)
 	return fd;
 }
 
+/* Give a made-again file its saved bytes and mode; on failure it is closed (errno kept). */
+static int fill_deleted(int fd, const struct ckpt_fd *f)
+{
+	int e;
+
+	if ((!f->data_len || !ckpt_write_all(fd, f->data, f->data_len)) &&
+	    !fchmod(fd, f->file.mode & 07777))
+		return fd;
+	e = errno ? errno : EIO;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* O_TMPFILE in the directory the file was in. */
+static int open_tmpfile_beside(const struct ckpt_fd *f, int flags)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", f->path);
+	*(strrchr(dir, '/') == dir ? dir + 1 : strrchr(dir, '/')) = '\0';
+	return open(dir, flags | O_TMPFILE | O_CLOEXEC, f->file.mode & 07777);
+}
+
 /*
  * A file that was unlinked while open: made again with its bytes and mode,
  * unlinked again.  At its old path when that is free (so /proc shows the
@@ -556,7 +580,7 @@ static int make_memfd(const struct ckpt_fd *f)
  */
 static int make_deleted(const struct ckpt_fd *f, int flags, const struct ckpt_task *t)
 {
-	char dir[PATH_MAX], self[64];
+	char self[64];
 	size_t i;
 	int tmp, fd, e;
 
@@ -566,39 +590,18 @@ static int make_deleted(const struct ckpt_fd *f, int flags, const struct ckpt_ta
 			snprintf(self, sizeof(self), "/proc/self/fd/%d", t->fds[i].fd);
 			return open(self, (flags & ~O_TMPFILE) | O_CLOEXEC);
 		}
+	/* Made with O_TMPFILE: made so again, with its very flags. */
 	if ((flags & O_TMPFILE) == O_TMPFILE) {
-		/* Made with O_TMPFILE: made so again, with its very flags. */
-		snprintf(dir, sizeof(dir), "%s", f->path);
-		*(strrchr(dir, '/') == dir ? dir + 1 : strrchr(dir, '/')) = '\0';
-		fd = open(dir, flags | O_CLOEXEC, f->file.mode & 07777);
-		if (fd < 0)
-			return -1;
-		if ((f->data_len && ckpt_write_all(fd, f->data, f->data_len)) ||
-		    fchmod(fd, f->file.mode & 07777)) {
-			e = errno ? errno : EIO;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		return fd;
+		fd = open_tmpfile_beside(f, flags);
+		return fd < 0 ? -1 : fill_deleted(fd, f);
 	}
 	tmp = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, f->file.mode & 07777);
-	if (tmp >= 0) {
+	if (tmp >= 0)
 		unlink(f->path);
-	} else if (errno == EEXIST) {
-		snprintf(dir, sizeof(dir), "%s", f->path);
-		*(strrchr(dir, '/') == dir ? dir + 1 : strrchr(dir, '/')) = '\0';
-		tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, f->file.mode & 07777);
-	}
-	if (tmp < 0)
+	else if (errno == EEXIST)
+		tmp = open_tmpfile_beside(f, O_RDWR);
+	if (tmp < 0 || fill_deleted(tmp, f) < 0)
 		return -1;
-	if ((f->data_len && ckpt_write_all(tmp, f->data, f->data_len)) ||
-	    fchmod(tmp, f->file.mode & 07777)) {
-		e = errno ? errno : EIO;
-		close(tmp);
-		errno = e;
-		return -1;
-	}
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
 	fd = open(self, flags | O_CLOEXEC);
 	e = errno;
