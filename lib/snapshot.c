@@ -54,13 +54,12 @@ int ckpt_snapshot_take(pid_t pid, int procfd, pid_t *ret_helper)
 		goto out_opts;
 	}
 	/* Attached by the kernel, it stops before running any code. */
-	while (waitpid(child, &status, __WALL) < 0)
-		if (errno != EINTR) {
-			err = -errno;
-			pr_err("pid %d: snapshot helper %ld lost: %s", pid, child, strerror(errno));
-			kill(child, SIGKILL);
-			goto out_opts;
-		}
+	err = ckpt_ptrace_wait(child, &status);
+	if (err) {
+		pr_err("pid %d: snapshot helper %ld lost: %s", pid, child, strerror(-err));
+		kill(child, SIGKILL);
+		goto out_opts;
+	}
 	*ret_helper = child;
 out_opts:
 	opts = PTRACE_O_TRACESYSGOOD;
@@ -76,8 +75,7 @@ void ckpt_snapshot_drop(pid_t pid, int procfd, pid_t helper, bool frozen, bool s
 
 	/* As its tracer we see it die; then it is its parent's zombie. */
 	kill(helper, SIGKILL);
-	while (waitpid(helper, &status, __WALL) == helper && !WIFEXITED(status) &&
-	       !WIFSIGNALED(status))
+	while (!ckpt_ptrace_wait(helper, &status))
 		;
 	if (!frozen && ckpt_ptrace_seize(pid, false)) {
 		/* Gone, or traced by someone else: a reaper collects the zombie with it. */
