@@ -75,23 +75,18 @@ static int add_range(struct lz_mm *mm, uint64_t start, uint64_t end, uint64_t of
 	return 0;
 }
 
-static void close_pages(struct lz_mm *mm)
+static void drop_mm(struct lz_mm *mm)
 {
 	unsigned int p;
 
-	for (p = 0; p < CKPT_MAX_PAGE_PARTS; p++)
-		if (mm->pages[p] >= 0)
-			close(mm->pages[p]);
-}
-
-static void drop_mm(struct lz_mm *mm)
-{
 	if (mm->uffd >= 0)
 		close(mm->uffd);
 	mm->uffd = -1;
-	close_pages(mm);
-	for (unsigned int p = 0; p < CKPT_MAX_PAGE_PARTS; p++)
+	for (p = 0; p < CKPT_MAX_PAGE_PARTS; p++) {
+		if (mm->pages[p] >= 0)
+			close(mm->pages[p]);
 		mm->pages[p] = -1;
+	}
 	free(mm->r);
 	mm->r = NULL;
 	mm->n = mm->cap = 0;
@@ -277,6 +272,7 @@ static int copy_in(struct ckpt_lazy *l, struct lz_mm *mm, struct lz_range *r, ui
 		   uint64_t end)
 {
 	uint64_t len = end - start, done = 0, s = start;
+	bool one = false; /* page by page, once a piece was partly unmapped */
 	unsigned int part = r->part;
 	uint64_t off = r->off + (start - r->start);
 	ssize_t n = ckpt_pread_all(mm->pages[part], l->buf, len, off);
@@ -287,7 +283,7 @@ static int copy_in(struct ckpt_lazy *l, struct lz_mm *mm, struct lz_range *r, ui
 	}
 	while (done < len) {
 		struct uffdio_copy c = { .dst = s + done, .src = (uintptr_t)l->buf + done,
-					 .len = len - done };
+					 .len = one ? PAGE_SIZE : len - done };
 
 		if (!ioctl(mm->uffd, UFFDIO_COPY, &c)) {
 			done += c.len;
@@ -297,6 +293,10 @@ static int copy_in(struct ckpt_lazy *l, struct lz_mm *mm, struct lz_range *r, ui
 			done += c.copy;
 		} else if (errno == EEXIST || c.copy == -EEXIST) {
 			done += PAGE_SIZE; /* already there */
+		} else if (errno == ENOENT && !one) {
+			one = true; /* not all of it is mapped (and registered) any more */
+		} else if (errno == ENOENT) {
+			done += PAGE_SIZE; /* unmapped, with no event pending: nothing to fill */
 		} else {
 			return errno == EAGAIN ? -EAGAIN : -ESRCH;
 		}
@@ -315,7 +315,7 @@ static int on_fault(struct ckpt_lazy *l, struct lz_mm *mm, uint64_t addr)
 		/* Not in the image: a zero page. */
 		struct uffdio_zeropage z = { .range = { addr, PAGE_SIZE } };
 
-		if (ioctl(mm->uffd, UFFDIO_ZEROPAGE, &z) && errno != EEXIST)
+		if (ioctl(mm->uffd, UFFDIO_ZEROPAGE, &z) && errno != EEXIST && errno != ENOENT)
 			return errno == EAGAIN ? -EAGAIN : -ESRCH;
 		return 0;
 	}
@@ -377,8 +377,11 @@ static int on_messages(struct ckpt_lazy *l, size_t k)
 	}
 }
 
-/* One background step: the next missing piece of the first task that has one. */
-static bool background(struct ckpt_lazy *l)
+/*
+ * One background step: the next missing piece of the first task that has
+ * one (tasks with nothing missing were dropped by serve()).
+ */
+static void background(struct ckpt_lazy *l)
 {
 	size_t k;
 
@@ -386,24 +389,17 @@ static bool background(struct ckpt_lazy *l)
 		struct lz_mm *mm = &l->m[k];
 		int err;
 
-		if (mm->uffd < 0)
+		if (mm->uffd < 0 || !mm->n)
 			continue;
-		if (!mm->n) {
-			drop_mm(mm); /* all in: closing it unregisters the task */
-			continue;
-		}
 		err = copy_in(l, mm, &mm->r[0], mm->r[0].start,
 			      MIN(mm->r[0].end, mm->r[0].start + BG_SPAN));
-		if (err == -EAGAIN)
-			return true; /* an event first */
-		if (err) {
+		if (err && err != -EAGAIN) { /* -EAGAIN: an event to read first */
 			if (err != -ESRCH)
 				pr_warn("pid %d: lazy pages stopped: %s", mm->pid, strerror(-err));
 			drop_mm(mm);
 		}
-		return true;
+		return;
 	}
-	return false;
 }
 
 /* Serve until every task is done (returns 0) or, in the thread, until told to stop (1). */
