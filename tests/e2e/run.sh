@@ -69,6 +69,7 @@ wait_hb() { # wait until a heartbeat greater than $1 appears
 	for i in $(seq 1 500); do [ "$(last_hb)" -gt "$1" ] && return 0; sleep 0.02; done
 	return 1
 }
+state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; } # R S T Z ...
 alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; }
 dead() { # wait until pid is gone or a zombie (init may reap a restored one late)
 	local i

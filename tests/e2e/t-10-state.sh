@@ -304,7 +304,6 @@ done
 
 # Stopped by SIGSTOP: stays stopped through --leave-running and restore, runs on after SIGCONT.
 new_test stopped_task
-state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
 if start counter; then
 	kill -STOP "$PID"; sleep 0.1
 	if ! out=$(ck dump "$PID" -D "$D/img" --leave-running 2>&1); then bad "dump: $out"
