@@ -277,13 +277,11 @@ static int freeze_task(struct dtree *tr, struct dtask *d)
 	if (err)
 		return err;
 	d->seized = true;
-	/* A stopped task runs no code; wake it (SIGCONT is swallowed), stop it again at the end. */
-	if (d->task.stopped)
-		kill(pid, SIGCONT);
 	err = check_target(pid, procfd, true);
 	if (err)
 		return err;
-	err = ckpt_ptrace_freeze_group(pid, procfd, &d->tids, &d->n_tids);
+	/* A stopped task is woken (SIGCONT is swallowed) once all its threads are seized; stopped again at the end. */
+	err = ckpt_ptrace_freeze_group(pid, procfd, d->task.stopped, &d->tids, &d->n_tids);
 	if (err) {
 		pr_err("pid %d: cannot stop it: %s", pid, strerror(-err));
 		return err;

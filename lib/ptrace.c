@@ -113,61 +113,95 @@ static bool has_tid(const pid_t *tids, size_t n, pid_t tid)
 	return false;
 }
 
-int ckpt_ptrace_freeze_group(pid_t pid, int procfd, pid_t **ret_tids, size_t *ret_n)
+/*
+ * Seize the threads of procfd's task that are not in tids yet; stop each at
+ * once if freeze, else leave it seized (a group-stopped thread is trapped by
+ * the seize itself and runs no code).  *added tells whether one was new.
+ */
+static int seize_new_threads(int procfd, pid_t **tids, size_t *n, size_t *cap, bool freeze,
+			     bool *added)
+{
+	struct dirent *de;
+	DIR *d;
+	int err = 0, dfd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
+		err = -errno;
+		if (dfd >= 0)
+			close(dfd);
+		return err;
+	}
+	*added = false;
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+
+		if (tid <= 0 || has_tid(*tids, *n, tid))
+			continue;
+		err = ckpt_ptrace_seize(tid, false);
+		if (err == -ESRCH) { /* it exited meanwhile */
+			err = 0;
+			continue;
+		}
+		if (!err)
+			err = ckpt_grow((void **)tids, cap, *n + 1, sizeof(**tids));
+		if (err)
+			break;
+		(*tids)[(*n)++] = tid;
+		err = freeze ? ckpt_ptrace_freeze(tid) : 0;
+		if (err == -ESRCH) {
+			(*n)--;
+			err = 0;
+			continue;
+		}
+		if (err)
+			break;
+		*added = true;
+	}
+	closedir(d);
+	return err;
+}
+
+int ckpt_ptrace_freeze_group(pid_t pid, int procfd, bool wake, pid_t **ret_tids, size_t *ret_n)
 {
 	pid_t *tids = NULL;
-	size_t n = 0, cap = 0;
+	size_t i, n = 0, cap = 0;
 	bool added;
 	int err;
 
-	/* The main thread is seized by the caller; stop it first. */
+	/* The main thread is seized by the caller. */
 	err = ckpt_grow((void **)&tids, &cap, 1, sizeof(*tids));
 	if (err)
 		return err;
 	tids[n++] = pid;
-	err = ckpt_ptrace_freeze(pid);
-	if (err)
-		goto fail;
-	do {
-		struct dirent *de;
-		DIR *d;
-		int dfd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (dfd < 0 || !(d = fdopendir(dfd))) {
-			err = -errno;
-			if (dfd >= 0)
-				close(dfd);
+	if (wake) {
+		/*
+		 * A stopped group creates no threads: seize them all before
+		 * SIGCONT ends the group stop, so that none of them runs a
+		 * single instruction before it is interrupted.
+		 */
+		err = seize_new_threads(procfd, &tids, &n, &cap, false, &added);
+		if (err)
 			goto fail;
-		}
-		added = false;
-		while ((de = readdir(d))) {
-			pid_t tid = atoi(de->d_name);
-
-			if (tid <= 0 || has_tid(tids, n, tid))
+		kill(pid, SIGCONT); /* swallowed by ckpt_ptrace_wait_stop() */
+		for (i = 0; i < n; i++) {
+			err = ckpt_ptrace_freeze(tids[i]);
+			if (err == -ESRCH && i > 0) { /* a thread killed meanwhile */
+				tids[i--] = tids[--n];
 				continue;
-			err = ckpt_ptrace_seize(tid, false);
-			if (err == -ESRCH) /* it exited meanwhile */
-				continue;
-			if (!err)
-				err = ckpt_grow((void **)&tids, &cap, n + 1, sizeof(*tids));
-			if (err) {
-				closedir(d);
+			}
+			if (err)
 				goto fail;
-			}
-			tids[n++] = tid;
-			err = ckpt_ptrace_freeze(tid);
-			if (err == -ESRCH) {
-				n--;
-				continue;
-			}
-			if (err) {
-				closedir(d);
-				goto fail;
-			}
-			added = true;
 		}
-		closedir(d);
-	} while (added); /* a thread may have created another before it stopped */
+	} else {
+		err = ckpt_ptrace_freeze(pid);
+		if (err)
+			goto fail;
+	}
+	do { /* a thread may have created another before it stopped */
+		err = seize_new_threads(procfd, &tids, &n, &cap, true, &added);
+		if (err)
+			goto fail;
+	} while (added);
 	*ret_tids = tids;
 	*ret_n = n;
 	return 0;

@@ -21,9 +21,10 @@ int ckpt_ptrace_detach(pid_t pid);
 /*
  * Seize and stop every thread of pid's group, re-reading /proc/PID/task
  * until no new thread shows up.  *ret_tids: the main thread first.  On
- * failure the threads seized so far are detached.
+ * failure the threads seized so far are detached.  wake: the group is
+ * stopped (SIGSTOP): every thread is seized before SIGCONT wakes it.
  */
-int ckpt_ptrace_freeze_group(pid_t pid, int procfd, pid_t **ret_tids, size_t *ret_n);
+int ckpt_ptrace_freeze_group(pid_t pid, int procfd, bool wake, pid_t **ret_tids, size_t *ret_n);
 void ckpt_ptrace_detach_all(const pid_t *tids, size_t n);
 /* Wait for the next stop of a traced task; -ESRCH if it died (status in ret_status). */
 int ckpt_ptrace_wait(pid_t pid, int *ret_status);

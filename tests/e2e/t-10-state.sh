@@ -318,6 +318,26 @@ if start counter; then
 	fi
 else bad "$WHY"; fi
 
+# A stopped multi-threaded process: no thread runs a single loop iteration
+# during the dump (the counters live in a file the test reads), nor after
+# restore until SIGCONT.
+new_test stopped_threads
+counts() { od -An -tx8 -N64 "$D/counts" | tr -s ' \n' ' '; }
+if start threads "$D/counts"; then
+	kill -STOP "$PID"; sleep 0.1
+	c0=$(counts)
+	if ! out=$(ck dump "$PID" -D "$D/img" --leave-running 2>&1); then bad "dump: $out"
+	elif sleep 0.1 && [ "$(counts)" != "$c0" ]; then bad "threads ran during the dump: $c0 -> $(counts)"
+	elif [ "$(state "$PID")" != T ]; then bad "not stopped after --leave-running ($(state "$PID"))"
+	else
+		kill -9 "$PID"; gone "$PID"
+		if ! out=$(ck restore -D "$D/img" -d 2>&1); then bad "restore: $out"
+		elif sleep 0.3 && [ "$(state "$PID")" != T ] || [ "$(counts)" != "$c0" ]; then bad "restored threads run (state $(state "$PID"))"
+		elif ! kill -CONT "$PID" || ! wait_hb "$(last_hb)"; then bad "does not run on after SIGCONT"
+		elif why=$(verify); then ok; else bad "$why"; fi
+	fi
+else bad "$WHY"; fi
+
 # A job with a terminal: refused without --shell-job, restored onto ckpt's terminal with it.
 new_test shell_job
 if ! command -v script >/dev/null; then

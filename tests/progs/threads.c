@@ -4,9 +4,14 @@
  * ymm register pattern and counter, checked on every iteration.  After
  * restore the main thread stops them and pthread_join()s them, which needs
  * each thread's clear_child_tid to be back.
+ * threads [FILE]: the counters live in FILE (MAP_SHARED), which the test
+ * reads to see whether a thread ran while the process should not have.
  */
 #include <pthread.h>
 #include <immintrin.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 
 #include "progs.h"
 
@@ -14,7 +19,7 @@
 
 static __thread uint64_t tls_id;
 static volatile int stop;
-static volatile uint64_t counts[N];
+static volatile uint64_t counts_mem[N], *counts = counts_mem;
 static volatile int broken[N];
 static uint64_t shared_count; /* every thread adds to it atomically */
 
@@ -49,7 +54,7 @@ static void *worker(void *arg)
 	return (void *)(uintptr_t)(tls_id == 1000 + id ? 0 : 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t th[N];
 	uint64_t before[N];
@@ -57,6 +62,16 @@ int main(void)
 	int i;
 
 	prog_init();
+	if (argc > 1) {
+		int fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0644);
+		void *p;
+
+		if (fd < 0 || ftruncate(fd, 4096) ||
+		    (p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+			CHECK(0, "%s: %s", argv[1], strerror(errno));
+		counts = p;
+		close(fd);
+	}
 	for (i = 0; i < N; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i);
 	usleep(50000);
