@@ -218,6 +218,8 @@ static void core_ids_to_pb(CoreEntry *c, const struct ckpt_task *t)
 	c->has_zombie = c->has_exit_status = t->zombie;
 	c->zombie = t->zombie;
 	c->exit_status = t->exit_status;
+	c->has_child_subreaper = t->subreaper;
+	c->child_subreaper = t->subreaper;
 }
 
 static int write_core(int dirfd, const struct ckpt_task *t)
@@ -477,6 +479,7 @@ static int core_ids_from_pb(struct ckpt_task *t, const CoreEntry *c, pid_t pid, 
 	t->stopped = c->stopped;
 	t->zombie = c->zombie;
 	t->exit_status = c->exit_status;
+	t->subreaper = c->child_subreaper;
 	return ckpt_img_comm_in(t->comm, c->has_comm, &c->comm, name, "command name");
 }
 

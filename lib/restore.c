@@ -320,21 +320,146 @@ static int grab_inherited(struct rst_ctx *c)
 	return 0;
 }
 
+static bool pid_in_tree(const struct rst_tree *tr, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++)
+		if (tr->c[i].t.pid == pid)
+			return true;
+	return false;
+}
+
+/*
+ * A session or process group whose leader is not in the tree (it exited:
+ * a daemon that double-forked under a subreaper, a pipeline whose first
+ * process is gone) is made again by a helper task with the leader's PID.
+ * Its exit signal is 0 and its parent reaps it before going on, so no
+ * task of the tree ever sees it.
+ */
+static pid_t spawn_helper(pid_t pid)
+{
+	struct clone_args args = {
+		.exit_signal = 0,
+		.set_tid = (uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static void reap_helper(pid_t h)
+{
+	int status;
+
+	while (waitpid(h, &status, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Create k; if its process group has no leader in the tree and does not
+ * exist (yet), a helper with the group's PID leads it while k joins it.
+ */
+static int create_member(struct rst_ctx *k, pid_t *ret)
+{
+	pid_t g = k->t.pgid, h;
+	int err;
+
+	if (k->t.zombie || g == k->t.pid || g == k->t.sid || pid_in_tree(k->tree, g) ||
+	    !kill(-g, 0) || errno != ESRCH)
+		return create_task(k, ret);
+	h = spawn_helper(g);
+	if (h == 0)
+		for (;;)
+			pause(); /* killed once k is in the group */
+	if (h < 0) {
+		pr_warn("pid %d: cannot make its process group %d again (pid %d: %s); it stays in "
+			"its parent's", k->t.pid, g, g, strerror(errno));
+		return create_task(k, ret);
+	}
+	/* A parent may move its child that has not exec'd, in its own session. */
+	err = setpgid(h, h) ? errno_fail("pid %d: process group %d", k->t.pid, g) : 0;
+	if (!err)
+		err = create_task(k, ret);
+	if (!err && setpgid(*ret, g))
+		err = errno_fail("pid %d: cannot join process group %d", k->t.pid, g);
+	kill(h, SIGKILL);
+	reap_helper(h);
+	return err;
+}
+
+/*
+ * k's session has no leader in the tree and is not its parent c's: c is a
+ * subreaper (k was an orphan), so a helper with the session's PID calls
+ * setsid(), creates c's children of that session and exits; they become
+ * c's children again.
+ */
+static bool wants_session_helper(const struct rst_ctx *c, const struct rst_ctx *k)
+{
+	return k->t.sid != k->t.pid && k->t.sid != c->t.sid && !pid_in_tree(c->tree, k->t.sid);
+}
+
+static int create_in_session(struct rst_ctx *c, pid_t sid)
+{
+	struct rst_tree *tr = c->tree;
+	int status, err = 0;
+	size_t i;
+	pid_t h, pid;
+
+	h = c->t.subreaper ? spawn_helper(sid) : -1;
+	if (h == 0) {
+		if (setsid() < 0)
+			_exit(errno_fail("pid %d: session %d", c->t.pid, sid) ? 1 : 0);
+		for (i = 1; !err && i < tr->n; i++)
+			if (tr->c[i].t.ppid == c->t.pid && tr->c[i].t.sid == sid &&
+			    wants_session_helper(c, &tr->c[i]))
+				err = create_member(&tr->c[i], &pid);
+		_exit(err ? 1 : 0);
+	}
+	if (h > 0) {
+		while (waitpid(h, &status, __WALL) < 0)
+			if (errno != EINTR)
+				return -errno;
+		return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ECANCELED; /* it said why */
+	}
+	if (c->t.subreaper)
+		pr_warn("pid %d: cannot make session %d of its children again (pid %d: %s); they "
+			"stay in session %d", c->t.pid, sid, sid, strerror(errno), c->t.sid);
+	else
+		pr_warn("pid %d: its children of session %d (no leader in the tree) stay in session "
+			"%d: it is not a subreaper, so they cannot be made its children again there",
+			c->t.pid, sid, c->t.sid);
+	for (i = 1; !err && i < tr->n; i++)
+		if (tr->c[i].t.ppid == c->t.pid && tr->c[i].t.sid == sid &&
+		    wants_session_helper(c, &tr->c[i]))
+			err = create_member(&tr->c[i], &pid);
+	return err;
+}
+
 static int create_children(struct rst_ctx *c)
 {
 	struct rst_tree *tr = c->tree;
 	bool zombies = false;
-	size_t i;
+	size_t i, j;
 	pid_t pid;
 	int err;
 
 	for (i = 1; i < tr->n; i++) {
-		if (tr->c[i].t.ppid != c->t.pid)
+		struct rst_ctx *k = &tr->c[i];
+
+		if (k->t.ppid != c->t.pid)
 			continue;
-		err = create_task(&tr->c[i], &pid);
+		zombies |= k->t.zombie;
+		if (wants_session_helper(c, k)) { /* created below, in their session */
+			for (j = 1; j < i; j++)
+				if (tr->c[j].t.ppid == c->t.pid && tr->c[j].t.sid == k->t.sid)
+					break;
+			err = j < i ? 0 : create_in_session(c, k->t.sid);
+		} else {
+			err = create_member(k, &pid);
+		}
 		if (err)
 			return err;
-		zombies |= tr->c[i].t.zombie;
 	}
 	if (zombies) {
 		/* Our zombies' SIGCHLD is ours, not the task's (its own pending signals come later). */
@@ -390,6 +515,8 @@ static int child_setup(struct rst_ctx *c)
 			return errno_fail("signal %d: cannot set its action", sig);
 		}
 	}
+	if (t->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		return errno_fail("cannot become a child subreaper");
 	/* Children now: they inherit these fds, and come before the rlimits. */
 	err = create_children(c);
 	if (err)

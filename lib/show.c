@@ -467,6 +467,7 @@ static void show_task(struct ckpt_pr *p, const struct ckpt_task *t)
 		return;
 	}
 	ckpt_pr_bool(p, "stopped", t->stopped);
+	ckpt_pr_bool(p, "child_subreaper", t->subreaper);
 	ckpt_pr_str(p, "cwd", t->cwd);
 	ckpt_pr_str(p, "root", t->root);
 	{

@@ -179,6 +179,15 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 	err = ckpt_parasite_syscall(&par, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, &r);
 	if (!err && r >= 0)
 		t->creds.securebits = r;
+	err = ckpt_parasite_syscall(&par, SYS_prctl, PR_GET_CHILD_SUBREAPER, par.scratch, 0, 0, &r);
+	if (!err && r == 0) {
+		int32_t on = 0;
+
+		err = ckpt_vm_read(src->pid, par.scratch, &on, sizeof(on));
+		t->subreaper = on;
+	}
+	if (err)
+		goto out;
 	err = ckpt_parasite_syscall(&par, SYS_brk, 0, 0, 0, 0, &r);
 	if (!err)
 		*ret_brk = r;

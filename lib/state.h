@@ -362,6 +362,7 @@ struct ckpt_task {
 	bool stopped; /* in a group stop (SIGSTOP) at dump time: stays stopped */
 	bool zombie;  /* exited, not reaped: only ids and exit_status are kept */
 	int32_t exit_status; /* wait status of a zombie */
+	bool subreaper;      /* PR_SET_CHILD_SUBREAPER: orphans below it become its children */
 	char comm[CKPT_COMM_LEN];
 	uint32_t umask;
 	uint32_t personality;

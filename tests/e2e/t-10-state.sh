@@ -186,6 +186,21 @@ tree_test() {
 tree_test process_tree
 tree_test process_group_led_by_child pgrp
 
+# Orphans under a subreaper whose session / group leaders exited: the session
+# and the group are made again (a helper task with the leader's PID), the
+# orphans are the root's children again; ps is identical, the root reaps them.
+new_test orphans_dead_leaders
+orphan_ps() { ps -o pid=,ppid=,pgid=,sid=,comm= --ppid "$1" | sort -n; }
+if start orphans; then
+	PIDS+=($(awk '$1 == "MEMBER" {print $3}' "$LOG"))
+	before_ps=$(orphan_ps "$PID")
+	if [ "$(echo "$before_ps" | awk '{print $3 "/" $4}' | sort -u | wc -l)" -ne 2 ]; then bad "not set up: $before_ps"
+	elif ! why=$(dump_restore); then bad "$why"
+	elif [ "$(orphan_ps "$PID")" != "$before_ps" ]; then bad "ps differs: $(orphan_ps "$PID" | tr '\n' '|') (was $(echo "$before_ps" | tr '\n' '|'))"
+	elif [ "$(ps -o pid= --ppid "$PID" | wc -l)" -ne 2 ]; then bad "a helper is left: $(ps -o pid=,comm= --ppid "$PID" | tr '\n' ' ')"
+	elif why=$(verify); then ok; else bad "$why"; fi
+else bad "$WHY"; fi
+
 # Threads: same TIDs and names after restore; the program checks the rest.
 new_test threads
 if start threads; then

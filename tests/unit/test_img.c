@@ -277,6 +277,7 @@ static void make_task(struct ckpt_task *t)
 	t->pgid = 4100;
 	t->sid = 4200;
 	t->stopped = true;
+	t->subreaper = true;
 	strcpy(t->comm, "unit-test-comm1"); /* 15: the longest */
 	t->umask = 027;
 	t->personality = 0x0040000;
@@ -392,7 +393,7 @@ static void assert_task_eq(const struct ckpt_task *a, const struct ckpt_task *b)
 	size_t i;
 
 	EQ(a, b, pid); EQ(a, b, ppid); EQ(a, b, pgid); EQ(a, b, sid);
-	EQ(a, b, stopped); EQ(a, b, zombie); EQ(a, b, exit_status);
+	EQ(a, b, stopped); EQ(a, b, zombie); EQ(a, b, exit_status); EQ(a, b, subreaper);
 	assert_string_equal(a->comm, b->comm);
 	EQ(a, b, umask); EQ(a, b, personality);
 	assert_str_eq(a->cwd, b->cwd);
