@@ -72,6 +72,7 @@ enum {
 	OPT_FILE_REMAP,
 	OPT_INHERIT_FD,
 	OPT_LAZY_PAGES,
+	OPT_CPU_CAP,
 	OPT_UNSUPPORTED = 1000, /* + index in unsupported[] */
 };
 
@@ -143,6 +144,7 @@ static const struct option restore_opts[] = {
 	{ "file-remap", required_argument, NULL, OPT_FILE_REMAP },
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{ "lazy-pages", no_argument, NULL, OPT_LAZY_PAGES }, /* before the refused one of dump */
+	{ "cpu-cap", required_argument, NULL, OPT_CPU_CAP },  /* likewise */
 	{ 0 },
 };
 
@@ -254,6 +256,16 @@ static int parse_cmd(int argc, char **argv, struct ckpt_cli *cli, const char *sh
 			break;
 		case OPT_LAZY_PAGES:
 			cli->restore.lazy_pages = true;
+			break;
+		case OPT_CPU_CAP:
+			if (!strcmp(optarg, "cpu") || !strcmp(optarg, "ins"))
+				cli->restore.cpu_cap = CKPT_CPU_CAP_CPU;
+			else if (!strcmp(optarg, "fpu"))
+				cli->restore.cpu_cap = CKPT_CPU_CAP_FPU;
+			else if (!strcmp(optarg, "none"))
+				cli->restore.cpu_cap = CKPT_CPU_CAP_NONE;
+			else
+				return usage(cli, "--cpu-cap: '%s' is not cpu, fpu or none", optarg);
 			break;
 		case OPT_PIDFILE:
 			cli->restore.pidfile = optarg;

@@ -44,12 +44,20 @@ struct ckpt_dump_opts {
 	enum ckpt_backend backend;
 };
 
+/* restore --cpu-cap: what of the dumping CPU this one must have */
+enum ckpt_cpu_cap {
+	CKPT_CPU_CAP_CPU = 0, /* default: the XSAVE layout and every feature flag */
+	CKPT_CPU_CAP_FPU,     /* the XSAVE layout only (registers can be loaded) */
+	CKPT_CPU_CAP_NONE,    /* no check */
+};
+
 struct ckpt_restore_opts {
 	const char *dir;
 	bool detached;       /* --restore-detached: return once the task runs */
 	bool shell_job;      /* give terminal fds ckpt's own terminal */
 	const char *pidfile; /* write the restored root pid here */
 	bool lazy_pages;     /* resume before anonymous memory is loaded (served on fault) */
+	enum ckpt_cpu_cap cpu_cap;
 	/* --file-remap OLD=NEW: open NEW (or NEW/rest for OLD/rest) for a file at OLD */
 	const char *const *file_remap;
 	size_t n_file_remap;

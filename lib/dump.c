@@ -1011,6 +1011,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o)
 	inv.tool_version = CKPT_VERSION;
 	inv.kernel = un.release;
 	inv.arch = un.machine;
+	ckpt_cpu_read(&inv.cpu);
 	inv.root_pid = o->pid;
 	inv.n_tasks = tr.n;
 	inv.n_pids = tr.n;

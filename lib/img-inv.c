@@ -25,6 +25,7 @@ int ckpt_img_write_inventory(int dirfd, const struct ckpt_inventory *inv)
 {
 	static const char tmp[] = INVENTORY ".tmp";
 	InventoryEntry e = INVENTORY_ENTRY__INIT;
+	CpuEntry cpu = CPU_ENTRY__INIT;
 	struct ckpt_img_w w;
 	int err;
 
@@ -40,6 +41,14 @@ int ckpt_img_write_inventory(int dirfd, const struct ckpt_inventory *inv)
 	e.shell_job = inv->shell_job;
 	e.n_pids = inv->n_pids;
 	e.pids = (int32_t *)inv->pids;
+	if (inv->cpu.valid) {
+		cpu.has_xcr0 = cpu.has_xsave_size = true;
+		cpu.xcr0 = inv->cpu.xcr0;
+		cpu.xsave_size = inv->cpu.xsave_size;
+		cpu.n_words = CKPT_CPU_WORDS;
+		cpu.words = (uint32_t *)inv->cpu.words;
+		e.cpu = &cpu;
+	}
 
 	/* Written last and renamed into place: a failed dump never looks complete. */
 	err = ckpt_img_w_open(dirfd, tmp, CKPT_MAGIC_INVENTORY, &w);
@@ -120,6 +129,15 @@ static int inventory_from_pb(struct ckpt_inventory *inv, const InventoryEntry *e
 				    e->root_pid, inv->n_tasks, MAX_TASKS);
 	inv->dump_time_ns = e->dump_time_ns;
 	inv->shell_job = e->shell_job;
+	if (e->cpu) {
+		if (e->cpu->n_words > CKPT_CPU_WORDS)
+			return ckpt_img_bad(INVENTORY ": %zu CPU feature words (at most %d)",
+					    e->cpu->n_words, CKPT_CPU_WORDS);
+		inv->cpu.valid = true;
+		inv->cpu.xcr0 = e->cpu->xcr0;
+		inv->cpu.xsave_size = e->cpu->xsave_size;
+		memcpy(inv->cpu.words, e->cpu->words, e->cpu->n_words * sizeof(*e->cpu->words));
+	}
 	err = ckpt_img_str_in(&inv->tool_version, e->has_tool_version, &e->tool_version, INVENTORY,
 			      "tool version", false);
 	if (!err)

@@ -676,8 +676,9 @@ static int start_task(struct rst_ctx *c)
 	return 0;
 }
 
-static int check_inventory(const struct ckpt_inventory *inv)
+static int check_inventory(const struct ckpt_inventory *inv, const struct ckpt_restore_opts *o)
 {
+	struct ckpt_cpu here;
 	struct utsname un;
 
 	uname(&un);
@@ -685,7 +686,8 @@ static int check_inventory(const struct ckpt_inventory *inv)
 		pr_err("inventory.img: dumped on %s, this machine is %s", inv->arch, un.machine);
 		return -EXDEV;
 	}
-	return 0;
+	ckpt_cpu_read(&here);
+	return ckpt_cpu_check(&inv->cpu, &here, o->cpu_cap);
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -915,7 +917,7 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 	err = ckpt_img_read_inventory(dirfd, &inv);
 	if (err)
 		goto out_dir;
-	err = check_inventory(&inv);
+	err = check_inventory(&inv, o);
 	if (!err)
 		err = read_tree(dirfd, &inv, o, &tr);
 	if (err)

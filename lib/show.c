@@ -544,6 +544,16 @@ static void show_inventory(struct ckpt_pr *p, const struct ckpt_inventory *inv)
 	ckpt_pr_line_close(p);
 	ckpt_pr_u64(p, "dump_time_ns", inv->dump_time_ns);
 	ckpt_pr_bool(p, "shell_job", inv->shell_job);
+	if (inv->cpu.valid) {
+		ckpt_pr_obj_open(p, "cpu");
+		ckpt_pr_hex(p, "xcr0", inv->cpu.xcr0);
+		ckpt_pr_u64(p, "xsave_size", inv->cpu.xsave_size);
+		ckpt_pr_line_arr_open(p, "words");
+		for (i = 0; i < CKPT_CPU_WORDS; i++)
+			ckpt_pr_hexf(p, NULL, i ? " 0x%" PRIx64 : "0x%" PRIx64, inv->cpu.words[i]);
+		ckpt_pr_line_close(p);
+		ckpt_pr_obj_close(p);
+	}
 	ckpt_pr_obj_close(p);
 }
 

@@ -14,6 +14,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "cpu.h"
+
 #define CKPT_NSIG 64          /* signals 1..64 */
 #define CKPT_NRLIMITS 16      /* RLIM_NLIMITS on Linux */
 #define CKPT_SIGINFO_SIZE 128 /* sizeof(siginfo_t) */
@@ -402,6 +404,7 @@ struct ckpt_inventory {
 	size_t n_pids;
 	uint64_t dump_time_ns; /* CLOCK_REALTIME at the end of the freeze */
 	bool shell_job;
+	struct ckpt_cpu cpu;   /* the dumping machine's CPU features */
 };
 
 void ckpt_task_free(struct ckpt_task *t);        /* frees members, not t */

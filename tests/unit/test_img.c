@@ -682,7 +682,18 @@ static void test_roundtrip_inventory(void **state)
 	assert_memory_equal(b.pids, a.pids, sizeof(pids));
 	assert_int_equal(b.dump_time_ns, a.dump_time_ns);
 	assert_true(b.shell_job);
+	assert_false(b.cpu.valid);
 	ckpt_inventory_free(&b);
+
+	/* The CPU record comes back word for word. */
+	ckpt_cpu_read(&a.cpu);
+	assert_true(a.cpu.valid);
+	assert_int_equal(ckpt_img_write_inventory(dfd, &a), 0);
+	assert_int_equal(ckpt_img_read_inventory(dfd, &b), 0);
+	assert_true(b.cpu.valid);
+	assert_memory_equal(&b.cpu, &a.cpu, sizeof(a.cpu));
+	ckpt_inventory_free(&b);
+	memset(&a.cpu, 0, sizeof(a.cpu));
 
 	/* Absent strings stay absent; a second write replaces the first. */
 	a.tool_version = a.kernel = a.arch = NULL;

@@ -198,7 +198,7 @@ static void test_criu_unsupported(void **s)
 		assert_int_equal(parse(&c, "dump", "1", opt, NULL), -EINVAL);
 		assert_true(c.unsupported);
 		assert_string_equal(c.err, want);
-		if (strcmp(names[i], "lazy-pages")) { /* restore has that one */
+		if (strcmp(names[i], "lazy-pages") && strcmp(names[i], "cpu-cap")) { /* restore has those */
 			assert_int_equal(parse(&c, "restore", opt, "img", NULL), -EINVAL);
 			assert_true(c.unsupported);
 			assert_string_equal(c.err, want);
@@ -213,6 +213,13 @@ static void test_criu_unsupported(void **s)
 	/* ... but restore has it (CRIU's dump --lazy-pages is a page server) */
 	assert_int_equal(parse(&c, "restore", "d", "--lazy-pages", NULL), 0);
 	assert_true(c.restore.lazy_pages);
+	assert_int_equal(c.restore.cpu_cap, CKPT_CPU_CAP_CPU);
+	assert_int_equal(parse(&c, "restore", "d", "--cpu-cap", "fpu", NULL), 0);
+	assert_int_equal(c.restore.cpu_cap, CKPT_CPU_CAP_FPU);
+	assert_int_equal(parse(&c, "restore", "d", "--cpu-cap=none", NULL), 0);
+	assert_int_equal(c.restore.cpu_cap, CKPT_CPU_CAP_NONE);
+	assert_int_equal(parse(&c, "restore", "d", "--cpu-cap", "avx", NULL), -EINVAL);
+	assert_string_equal(c.err, "--cpu-cap: 'avx' is not cpu, fpu or none");
 	assert_int_equal(parse(&c, "restore", "d", NULL), 0);
 	assert_false(c.restore.lazy_pages);
 	assert_int_equal(parse(&c, "dump", "1", "--manage-cgroups", NULL), -EINVAL);
