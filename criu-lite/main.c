@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "fault.h"
 #include "img.h"
 #include "imgdir.h"
 #include "log.h"
@@ -332,6 +333,7 @@ int main(int argc, char **argv)
 		ckpt_log_set_level(levels[cli.verbosity > 2 ? 2 : cli.verbosity]);
 	if (cli.log_file && log_open(&cli))
 		return EXIT_FAILURE;
+	ckpt_fault_setup(); /* test-only: CKPT_FAULT, see lib/fault.h */
 	rc = c->run(&cli);
 	if (cli.log_file && log_close(&cli) && rc == EXIT_SUCCESS)
 		rc = EXIT_FAILURE;

@@ -49,6 +49,7 @@ static int check_isolation(pid_t pid, int procfd)
 	char *status, *p, path[32];
 	struct stat a, b;
 	size_t i;
+	int err;
 
 	for (i = 0; i < ARRAY_SIZE(ns); i++) {
 		snprintf(path, sizeof(path), "ns/%s", ns[i]);
@@ -61,8 +62,11 @@ static int check_isolation(pid_t pid, int procfd)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (ckpt_read_file(procfd, "status", &status, NULL))
-		return 0;
+	err = ckpt_read_file(procfd, "status", &status, NULL);
+	if (err) {
+		pr_err("pid %d: cannot read its status: %s", pid, strerror(-err));
+		return err;
+	}
 	p = strstr(status, "\nSeccomp:");
 	i = p ? strtoul(p + 9, NULL, 10) : 0;
 	free(status);
@@ -119,12 +123,17 @@ static pid_t tracer_of(int procfd)
 	return t;
 }
 
-/* Stopped by SIGSTOP & co (state T), as opposed to running or traced (t). */
-static bool is_stopped(int procfd)
+/* 1 if stopped by SIGSTOP & co (state T), as opposed to running or traced (t). */
+static int is_stopped(pid_t pid, int procfd)
 {
 	struct ckpt_proc_stat st;
+	int err = ckpt_proc_stat(procfd, &st);
 
-	return !ckpt_proc_stat(procfd, &st) && st.state == 'T';
+	if (err) {
+		pr_err("pid %d: cannot read its state: %s", pid, strerror(-err));
+		return err;
+	}
+	return st.state == 'T';
 }
 
 static int seize(pid_t pid, int procfd)
@@ -226,13 +235,18 @@ static int add_task(struct dtree *tr, pid_t pid, bool shell_job)
 	return 0;
 }
 
-/* A child that exited and was not reaped: keep its ids and exit status. 0 if it is one. */
+/* A child that exited and was not reaped: keep its ids and exit status. 1 if it is one. */
 static int add_zombie(struct dtask *d)
 {
 	struct ckpt_proc_stat st;
+	int err = ckpt_proc_stat(d->src.procfd, &st);
 
-	if (ckpt_proc_stat(d->src.procfd, &st) || st.state != 'Z')
-		return -EAGAIN;
+	if (err) {
+		pr_err("pid %d: cannot read its state: %s", d->src.pid, strerror(-err));
+		return err;
+	}
+	if (st.state != 'Z')
+		return 0;
 	d->task.zombie = true;
 	d->task.pid = d->src.pid;
 	d->task.ppid = st.ppid;
@@ -240,7 +254,7 @@ static int add_zombie(struct dtask *d)
 	d->task.sid = st.sid;
 	d->task.exit_status = st.exit_code;
 	memcpy(d->task.comm, st.comm, sizeof(d->task.comm));
-	return 0;
+	return 1;
 }
 
 static struct prefrozen *find_pre(struct dtree *tr, pid_t pid)
@@ -272,7 +286,10 @@ static int freeze_task(struct dtree *tr, struct dtask *d)
 	err = check_target(pid, procfd, false);
 	if (err)
 		return err;
-	d->task.stopped = is_stopped(procfd);
+	err = is_stopped(pid, procfd);
+	if (err < 0)
+		return err;
+	d->task.stopped = err;
 	err = seize(pid, procfd);
 	if (err)
 		return err;
@@ -300,8 +317,12 @@ static int add_children(struct dtree *tr, size_t i, bool shell_job)
 		char path[64], *buf, *p, *end;
 
 		snprintf(path, sizeof(path), "task/%d/children", tr->t[i].tids[k]);
-		if (ckpt_read_file(tr->t[i].src.procfd, path, &buf, NULL))
-			continue;
+		err = ckpt_read_file(tr->t[i].src.procfd, path, &buf, NULL);
+		if (err) {
+			pr_err("pid %d: cannot list the children of thread %d: %s", tr->t[i].src.pid,
+			       tr->t[i].tids[k], strerror(-err));
+			return err;
+		}
 		for (p = buf;; p = end) {
 			long child = strtol(p, &end, 10);
 
@@ -310,7 +331,9 @@ static int add_children(struct dtree *tr, size_t i, bool shell_job)
 			if (find_task(tr, child))
 				continue;
 			err = add_task(tr, child, shell_job);
-			if (!err && !add_zombie(&tr->t[tr->n - 1]))
+			if (!err)
+				err = add_zombie(&tr->t[tr->n - 1]);
+			if (err > 0)
 				continue;
 			if (!err)
 				err = freeze_task(tr, &tr->t[tr->n - 1]); /* it says why not */
@@ -494,6 +517,45 @@ static int link_shared_memory(struct dtree *tr)
 	return 0;
 }
 
+/* The bytes in a pipe, not taken: tee(2) from a new reader into a pipe of ours. */
+static int peek_pipe(pid_t pid, int fd_no, const char *what, struct ckpt_pipe *p)
+{
+	int fd, tp[2] = { -1, -1 }, size, err = 0;
+	char path[64];
+	ssize_t got;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd_no);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || pipe2(tp, O_CLOEXEC | O_NONBLOCK) ||
+	    (size = fcntl(fd, F_GETPIPE_SZ)) < 0 || fcntl(tp[1], F_SETPIPE_SZ, size) < 0) {
+		err = -errno;
+		goto out;
+	}
+	p->size = size;
+	p->data = malloc(size);
+	if (!p->data) {
+		err = -ENOMEM;
+		goto out;
+	}
+	got = tee(fd, tp[1], size, SPLICE_F_NONBLOCK);
+	if (got < 0 && errno != EAGAIN) /* EAGAIN: empty */
+		err = -errno;
+	else if (got > 0 && (got = ckpt_read_all(tp[0], p->data, got)) < 0)
+		err = got;
+	else
+		p->len = got > 0 ? (size_t)got : 0;
+out:
+	if (err)
+		pr_err("pid %d fd %d: cannot read %s: %s", pid, fd_no, what, strerror(-err));
+	if (fd >= 0)
+		close(fd);
+	if (tp[0] >= 0) {
+		close(tp[0]);
+		close(tp[1]);
+	}
+	return err;
+}
+
 /*
  * Every pipe of the tree, with the bytes in it: read without taking them,
  * with tee(2) from a new reader opened through /proc/PID/fd.  A pipe whose
@@ -511,9 +573,6 @@ static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n
 	for (i = 0; i < tr->n && !err; i++)
 		for (j = 0; j < tr->t[i].task.n_fds && !err; j++) {
 			const struct ckpt_fd *f = &tr->t[i].task.fds[j];
-			char path[64];
-			int fd, tp[2];
-			ssize_t got;
 
 			if (f->kind != CKPT_FD_PIPE && f->kind != CKPT_FD_FIFO)
 				continue;
@@ -536,28 +595,7 @@ static int collect_pipes(struct dtree *tr, struct ckpt_pipe **ret, size_t *ret_n
 				ends[n] = 0;
 				holder[n].pid = tr->t[i].src.pid;
 				holder[n].fd = f->fd;
-				snprintf(path, sizeof(path), "/proc/%d/fd/%d", tr->t[i].src.pid, f->fd);
-				fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-				if (fd < 0 || pipe2(tp, O_CLOEXEC | O_NONBLOCK)) {
-					err = -errno;
-					pr_err("pid %d fd %d: cannot read %s: %s", tr->t[i].src.pid,
-					       f->fd, f->path, strerror(-err));
-					if (fd >= 0)
-						close(fd);
-					break;
-				}
-				p[n].size = fcntl(fd, F_GETPIPE_SZ);
-				fcntl(tp[1], F_SETPIPE_SZ, p[n].size);
-				p[n].data = malloc(p[n].size);
-				got = tee(fd, tp[1], p[n].size, SPLICE_F_NONBLOCK);
-				if (got > 0 && p[n].data)
-					got = ckpt_read_all(tp[0], p[n].data, got);
-				p[n].len = got > 0 ? (size_t)got : 0;
-				if (!p[n].data || (got < 0 && errno != EAGAIN))
-					err = p[n].data ? -errno : -ENOMEM;
-				close(fd);
-				close(tp[0]);
-				close(tp[1]);
+				err = peek_pipe(tr->t[i].src.pid, f->fd, f->path, &p[n]);
 				n++;
 			}
 			ends[k] |= (f->flags & O_ACCMODE) == O_WRONLY ? 2 : 1;

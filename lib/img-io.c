@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "img-io.h"
 #include "img.h"
 #include "log.h"
@@ -90,7 +91,8 @@ int ckpt_img_w_open(int dirfd, const char *name, uint32_t magic, struct ckpt_img
 {
 	memset(w, 0, sizeof(*w));
 	snprintf(w->name, sizeof(w->name), "%s", name);
-	w->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	errno = -ckpt_fault("create image", ENOSPC);
+	w->fd = errno ? -1 : openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (w->fd < 0) {
 		int err = -errno;
 
@@ -153,9 +155,12 @@ int ckpt_img_w_close(struct ckpt_img_w *w)
 {
 	int err = w_flush(w);
 
-	if (!err && fdatasync(w->fd)) {
-		err = -errno;
-		pr_err("%s: fdatasync: %s", w->name, strerror(errno));
+	if (!err) {
+		err = ckpt_fault("fdatasync", EIO);
+		if (!err && fdatasync(w->fd))
+			err = -errno;
+		if (err)
+			pr_err("%s: fdatasync: %s", w->name, strerror(-err));
 	}
 	close(w->fd);
 	free(w->buf);
@@ -320,7 +325,8 @@ int ckpt_img_pages_create(int dirfd, pid_t pid, unsigned int part)
 	int fd, err;
 
 	ckpt_img_pages_name(name, sizeof(name), pid, part);
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	errno = -ckpt_fault("create pages file", ENOSPC);
+	fd = errno ? -1 : openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = -errno;
 		pr_err("%s: cannot create: %s", name, strerror(errno));

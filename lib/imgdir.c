@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "imgdir.h"
 #include "log.h"
 
@@ -117,8 +118,9 @@ int ckpt_imgdir_begin(const char *path, struct ckpt_imgdir *ret)
 		return -ENOMEM;
 	}
 	rm_tree(ret->tmp); /* a leftover of an earlier ckpt with our pid */
-	if (mkdir(ret->tmp, 0700)) {
-		err = -errno;
+	err = ckpt_fault("create image directory", ENOSPC);
+	if (err || mkdir(ret->tmp, 0700)) {
+		err = err ?: -errno;
 		pr_err("%s: cannot create: %s", ret->tmp, strerror(errno));
 		goto fail;
 	}
@@ -138,10 +140,10 @@ fail:
 int ckpt_imgdir_commit(struct ckpt_imgdir *d)
 {
 	char *old = NULL;
-	int err = 0, state;
+	int err = ckpt_fault("fsync image directory", EIO), state;
 
-	if (fsync(d->dirfd)) {
-		err = -errno;
+	if (err || fsync(d->dirfd)) {
+		err = err ?: -errno;
 		goto fail;
 	}
 	state = dir_state(d->path);
@@ -152,14 +154,16 @@ int ckpt_imgdir_commit(struct ckpt_imgdir *d)
 			err = -errno;
 			goto fail;
 		}
-		if (rename(d->tmp, d->path)) {
-			err = -errno;
+		err = ckpt_fault("rename image directory", EIO);
+		if (err || rename(d->tmp, d->path)) {
+			err = err ?: -errno;
 			goto fail;
 		}
 	} else if (state == 1) {
 		/* Swap with the previous image atomically, then drop it. */
-		if (renameat2(AT_FDCWD, d->tmp, AT_FDCWD, d->path, RENAME_EXCHANGE)) {
-			err = -errno;
+		err = ckpt_fault("rename image directory", EIO);
+		if (err || renameat2(AT_FDCWD, d->tmp, AT_FDCWD, d->path, RENAME_EXCHANGE)) {
+			err = err ?: -errno;
 			goto fail;
 		}
 		old = d->tmp;

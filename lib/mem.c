@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "img.h"
 #include "log.h"
 #include "mem.h"
@@ -190,7 +191,8 @@ static int write_runs(int fd, const struct chunk *c, uint64_t addr, const uint8_
 		left = e > s ? e - s : 0;
 		off = c->off + (s - c->start);
 		while (left) {
-			ssize_t w = pwrite(fd, p, left, off);
+			int ferr = ckpt_fault("write pages", ENOSPC);
+			ssize_t w = ferr ? (errno = -ferr, -1) : pwrite(fd, p, left, off);
 
 			if (w < 0 && errno == EINTR)
 				continue;

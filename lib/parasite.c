@@ -84,7 +84,7 @@ int ckpt_parasite_start(struct ckpt_parasite *p, pid_t pid, int procfd)
 	if (!err && addr < 0 && addr > -4096)
 		err = (int)addr;
 	if (err) {
-		ckpt_parasite_stop(p);
+		ckpt_parasite_stop(p, err);
 		goto fail;
 	}
 	p->scratch = addr;
@@ -119,7 +119,7 @@ int ckpt_parasite_syscall(struct ckpt_parasite *p, long nr, uint64_t a1, uint64_
 }
 
 /* Undo everything: scratch page, blocked mask, registers (with restart fix-up). */
-int ckpt_parasite_stop(struct ckpt_parasite *p)
+int ckpt_parasite_stop(struct ckpt_parasite *p, int first)
 {
 	struct user_regs_struct regs = p->saved;
 	int err = 0;
@@ -127,6 +127,8 @@ int ckpt_parasite_stop(struct ckpt_parasite *p)
 
 	if (p->scratch && p->owns_scratch) {
 		err = ckpt_inject(&p->in, SYS_munmap, p->scratch, p->scratch_len, 0, 0, 0, 0, &r);
+		if (!err && r < 0)
+			err = (int)r;
 		p->scratch = 0;
 	}
 	/* We left the kernel's signal path: do its restart fix-up ourselves. */
@@ -134,6 +136,8 @@ int ckpt_parasite_stop(struct ckpt_parasite *p)
 	if (ptrace(PTRACE_SETREGS, p->in.pid, NULL, &regs) ||
 	    ptrace(PTRACE_SETSIGMASK, p->in.pid, (void *)sizeof(p->saved_mask), &p->saved_mask))
 		err = err ?: -errno;
+	if (first)
+		return first;
 	if (err)
 		pr_err("pid %d: cannot restore its registers after running syscalls: %s", p->in.pid,
 		       strerror(-err));

@@ -24,10 +24,15 @@ struct ckpt_parasite {
 int ckpt_parasite_start(struct ckpt_parasite *p, pid_t pid, int procfd);
 int ckpt_parasite_syscall(struct ckpt_parasite *p, long nr, uint64_t a1, uint64_t a2,
 			  uint64_t a3, uint64_t a4, long *ret_val);
-int ckpt_parasite_stop(struct ckpt_parasite *p);
+/*
+ * err: the first error so far.  Returns it, or the undoing's own error
+ * (said here) if there was none; once something failed, the undoing is
+ * best effort and silent (the task may be gone: that was said already).
+ */
+int ckpt_parasite_stop(struct ckpt_parasite *p, int err);
 /*
  * Run syscalls in another stopped thread of the same task, with the scratch
- * page of p; ckpt_parasite_stop(ret) puts that thread back.
+ * page of p; ckpt_parasite_stop(ret, err) puts that thread back.
  */
 int ckpt_parasite_enter_thread(const struct ckpt_parasite *p, pid_t tid, struct ckpt_parasite *ret);
 

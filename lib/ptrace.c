@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "fault.h"
 #include "log.h"
 #include "ptrace.h"
 #include "util.h"
@@ -33,7 +34,10 @@
 int ckpt_ptrace_seize(pid_t pid, bool exitkill)
 {
 	long opts = PTRACE_O_TRACESYSGOOD | (exitkill ? PTRACE_O_EXITKILL : 0);
+	int err = CKPT_FAULT_TASK("ptrace seize", EPERM, pid);
 
+	if (err)
+		return err;
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts))
 		return -errno;
 	return 0;
@@ -263,7 +267,10 @@ static int get_rseq(pid_t tid, struct ckpt_thread *th)
 int ckpt_ptrace_get_thread(pid_t tid, struct ckpt_thread *th)
 {
 	struct iovec iov;
+	int err = CKPT_FAULT_TASK("ptrace getregs", ESRCH, tid);
 
+	if (err)
+		return err;
 	th->tid = tid;
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &th->regs))
 		return -errno;
@@ -326,7 +333,10 @@ int ckpt_ptrace_set_thread(pid_t tid, const struct ckpt_thread *th, bool same_ta
 	struct user_regs_struct regs = th->regs;
 	uint64_t mask = th->sigmask;
 	struct iovec iov;
+	int err = CKPT_FAULT_TASK("ptrace setregs", ESRCH, tid);
 
+	if (err)
+		return err;
 	if (th->xsave_size) {
 		iov.iov_base = th->xsave;
 		iov.iov_len = th->xsave_size;
@@ -381,8 +391,12 @@ int ckpt_inject(struct ckpt_inject *in, long nr, uint64_t a1, uint64_t a2, uint6
 		uint64_t a4, uint64_t a5, uint64_t a6, long *ret_val)
 {
 	struct user_regs_struct r = in->base;
-	int err;
+	int err = CKPT_FAULT_TASK("injected syscall", ENOMEM, in->pid);
 
+	if (err) { /* as if the syscall failed in the task */
+		*ret_val = err;
+		return 0;
+	}
 	r.rip = in->ip;
 	r.rax = nr;
 	r.orig_rax = -1;
@@ -410,7 +424,8 @@ int ckpt_inject(struct ckpt_inject *in, long nr, uint64_t a1, uint64_t a2, uint6
 int ckpt_vm_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
 {
 	struct iovec l = { (void *)buf, len }, r = { (void *)addr, len };
-	ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
+	int err = CKPT_FAULT_TASK("write to task memory", EFAULT, pid);
+	ssize_t n = err ? (errno = -err, -1) : process_vm_writev(pid, &l, 1, &r, 1, 0);
 
 	if (n < 0)
 		return -errno;
@@ -420,7 +435,8 @@ int ckpt_vm_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
 int ckpt_vm_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec l = { buf, len }, r = { (void *)addr, len };
-	ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+	int err = CKPT_FAULT_TASK("read of task memory", EFAULT, pid);
+	ssize_t n = err ? (errno = -err, -1) : process_vm_readv(pid, &l, 1, &r, 1, 0);
 
 	if (n < 0)
 		return -errno;

@@ -87,6 +87,17 @@ static int inj(struct rst *r, const char *what, long nr, uint64_t a1, uint64_t a
 	return 0;
 }
 
+/* Write what's arguments into the task's memory, for an injected syscall. */
+static int poke(struct rst *r, const char *what, uint64_t addr, const void *buf, size_t len)
+{
+	int err = ckpt_vm_write(r->pid, addr, buf, len);
+
+	if (err)
+		pr_err("pid %d: cannot write the arguments of %s into the task: %s", r->pid, what,
+		       strerror(-err));
+	return err;
+}
+
 /* Lowest free range of len bytes that avoids the image, ckpt's layout and `also`. */
 static int find_hole(struct rst *r, uint64_t len, uint64_t also_s, uint64_t also_e,
 		     uint64_t *ret)
@@ -307,7 +318,7 @@ static int map_shared_ref(struct rst *r, const struct ckpt_vma *v)
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, v->shared_pid,
 		 v->shared_start, v->shared_end);
-	err = ckpt_vm_write(r->pid, SCRATCH(r), path, strlen(path) + 1);
+	err = poke(r, "open of shared memory", SCRATCH(r), path, strlen(path) + 1);
 	if (err)
 		return err;
 	err = inj(r, "open of shared memory", SYS_openat, AT_FDCWD, SCRATCH(r), O_RDWR | O_CLOEXEC, 0, 0,
@@ -334,7 +345,7 @@ static int map_new_memfd(struct rst *r, const struct ckpt_vma *v, uint64_t prot)
 	int err, err2;
 
 	snprintf(name, sizeof(name), "%.*s", (int)MIN(len, sizeof(name) - 1), n);
-	err = ckpt_vm_write(r->pid, SCRATCH(r), name, strlen(name) + 1);
+	err = poke(r, "memfd_create", SCRATCH(r), name, strlen(name) + 1);
 	if (err)
 		return err;
 	err = inj(r, "memfd_create", SYS_memfd_create, SCRATCH(r), MFD_CLOEXEC, 0, 0, 0, 0, &fd);
@@ -567,9 +578,11 @@ static int fill_pages(struct rst *r, bool skip_uffd)
 /*
  * Hand the child's userfaultfd to us; registered on every VMA UFFDIO_COPY
  * can fill.  lazy: the task will run with it (kernel-mode faults too, and
- * the events that change its layout).
+ * the events that change its layout).  Returns <0 when the restore cannot
+ * go on (said here); else *ret is the fd, or -1 with *why the reason
+ * userfaultfd is not available (the caller falls back, or refuses).
  */
-static int open_uffd(struct rst *r, int *ret, bool lazy)
+static int open_uffd(struct rst *r, int *ret, int *why, bool lazy)
 {
 	const struct ckpt_mm *mm = &r->t->mm;
 	struct uffdio_api api = { .api = UFFD_API };
@@ -577,41 +590,55 @@ static int open_uffd(struct rst *r, int *ret, bool lazy)
 	long cfd;
 	size_t i;
 
+	*ret = -1;
 	if (lazy)
 		api.features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP |
 			       UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP;
 	err = ckpt_inject(&r->in, SYS_userfaultfd, O_CLOEXEC | (lazy ? 0 : UFFD_USER_MODE_ONLY), 0,
 			  0, 0, 0, 0, &cfd);
-	if (err)
+	if (err) {
+		pr_err("pid %d: restore stopped while running userfaultfd: %s", r->pid,
+		       strerror(-err));
 		return err;
-	if (cfd < 0)
-		return (int)cfd; /* no userfaultfd here: caller falls back */
+	}
+	if (cfd < 0) { /* no userfaultfd here */
+		*why = cfd > -4096 ? (int)-cfd : EOPNOTSUPP;
+		return 0;
+	}
 	pidfd = syscall(SYS_pidfd_open, r->pid, 0);
 	if (pidfd >= 0) {
 		ufd = syscall(SYS_pidfd_getfd, pidfd, cfd, 0);
 		close(pidfd);
 	}
-	err = inj(r, "close", SYS_close, cfd, 0, 0, 0, 0, 0, NULL);
+	*why = errno;
+	/* The task must not keep it: a close that fails stops the restore. */
+	err = inj(r, "close of its userfaultfd", SYS_close, cfd, 0, 0, 0, 0, 0, NULL);
 	if (err || ufd < 0)
-		goto fail;
-	if (ioctl(ufd, UFFDIO_API, &api))
-		goto fail;
+		goto out;
+	if (ioctl(ufd, UFFDIO_API, &api)) {
+		*why = errno;
+		goto out;
+	}
 	for (i = 0; i < mm->n_vmas; i++) {
 		const struct ckpt_vma *v = &mm->vmas[i];
 		struct uffdio_register reg = {
 			.range = { v->start, v->end - v->start }, .mode = UFFDIO_REGISTER_MODE_MISSING,
 		};
 
-		if (ckpt_pagefill_uffd_ok(v) && ioctl(ufd, UFFDIO_REGISTER, &reg))
-			goto fail;
+		if (ckpt_pagefill_uffd_ok(v) && ioctl(ufd, UFFDIO_REGISTER, &reg)) {
+			*why = errno;
+			goto out;
+		}
 	}
 	*ret = ufd;
 	return 0;
-fail:
-	err = err ?: -errno;
+out:
 	if (ufd >= 0)
 		close(ufd);
-	pr_debug("pid %d: userfaultfd fill unavailable: %s", r->pid, strerror(-err));
+	if (*why <= 0)
+		*why = EOPNOTSUPP;
+	if (!err)
+		pr_debug("pid %d: userfaultfd fill unavailable: %s", r->pid, strerror(*why));
 	return err;
 }
 
@@ -624,15 +651,17 @@ static int fill_memory(struct rst *r)
 {
 	const struct ckpt_mm *mm = &r->t->mm;
 	bool lazy = r->lazy != NULL;
-	int ufd = -1, err;
+	int ufd = -1, why = 0, err;
 	size_t i;
 
-	err = open_uffd(r, &ufd, lazy);
-	if (err && lazy) {
-		pr_err("pid %d: --lazy-pages needs userfaultfd: %s", r->pid, strerror(-err));
+	err = open_uffd(r, &ufd, &why, lazy);
+	if (err)
 		return err;
+	if (ufd < 0 && lazy) {
+		pr_err("pid %d: --lazy-pages needs userfaultfd: %s", r->pid, strerror(why));
+		return -why;
 	}
-	if (err) {
+	if (ufd < 0) {
 		err = populate(r);
 		return err ?: fill_pages(r, false);
 	}
@@ -723,9 +752,9 @@ static int set_mm_fields(struct rst *r)
 		return -EBADMSG;
 	}
 	map.auxv = (__u64 *)(uintptr_t)auxv_at;
-	err = ckpt_vm_write(r->pid, auxv_at, mm->auxv, map.auxv_size);
+	err = poke(r, "prctl(PR_SET_MM_MAP)", auxv_at, mm->auxv, map.auxv_size);
 	if (!err)
-		err = ckpt_vm_write(r->pid, SCRATCH(r), &map, sizeof(map));
+		err = poke(r, "prctl(PR_SET_MM_MAP)", SCRATCH(r), &map, sizeof(map));
 	if (err)
 		return err;
 	return inj(r, "prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, SCRATCH(r),
@@ -745,7 +774,7 @@ static int queue_signals(struct rst *r, const struct ckpt_sigqueue *q, pid_t tid
 			pr_err("core-%d.img: pending signal %d is invalid", r->t->pid, sig);
 			return -EBADMSG;
 		}
-		err = ckpt_vm_write(r->pid, SCRATCH(r), q->info[i].raw, CKPT_SIGINFO_SIZE);
+		err = poke(r, "rt_sigqueueinfo", SCRATCH(r), q->info[i].raw, CKPT_SIGINFO_SIZE);
 		if (err)
 			return err;
 		if (tid)
@@ -779,7 +808,7 @@ static int set_itimers(struct rst *r)
 
 		if (!itv[0] && !itv[1] && !itv[2] && !itv[3])
 			continue;
-		err = ckpt_vm_write(r->pid, SCRATCH(r), itv, sizeof(itv));
+		err = poke(r, "setitimer", SCRATCH(r), itv, sizeof(itv));
 		if (!err)
 			err = inj(r, "setitimer", SYS_setitimer, i, SCRATCH(r), 0, 0, 0, 0, NULL);
 		if (err)
@@ -816,11 +845,11 @@ static int set_posix_timers(struct rst *r)
 		int32_t id = pt->id;
 		char what[64];
 
-		err = ckpt_vm_write(r->pid, SCRATCH(r), &sev, sizeof(sev));
+		err = poke(r, "timer_create", SCRATCH(r), &sev, sizeof(sev));
 		if (!err)
-			err = ckpt_vm_write(r->pid, SCRATCH(r) + 128, &id, sizeof(id));
+			err = poke(r, "timer_create", SCRATCH(r) + 128, &id, sizeof(id));
 		if (!err)
-			err = ckpt_vm_write(r->pid, SCRATCH(r) + 256, its, sizeof(its));
+			err = poke(r, "timer_settime", SCRATCH(r) + 256, its, sizeof(its));
 		snprintf(what, sizeof(what), "timer_create of POSIX timer %d", pt->id);
 		if (!err)
 			err = inj(r, what, SYS_timer_create, pt->clock, SCRATCH(r), SCRATCH(r) + 128, 0, 0,
@@ -855,7 +884,7 @@ static int set_thread_regs_extra(struct rst *r, const struct ckpt_thread *th)
 		err = inj(r, "set_tid_address", SYS_set_tid_address, th->clear_child_tid, 0, 0, 0, 0, 0,
 			  NULL);
 	if (!err && !(th->altstack_flags & SS_DISABLE)) {
-		err = ckpt_vm_write(r->pid, SCRATCH(r), &ss, sizeof(ss));
+		err = poke(r, "sigaltstack", SCRATCH(r), &ss, sizeof(ss));
 		if (!err)
 			err = inj(r, "sigaltstack", SYS_sigaltstack, SCRATCH(r), 0, 0, 0, 0, 0, NULL);
 	}
@@ -875,8 +904,19 @@ static int set_creds(struct rst *r)
 
 		if (c->cap_bnd & (1ULL << cap))
 			continue;
-		if (ckpt_inject(r->cur, SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0, 0, &v) || v != 1)
-			continue; /* unknown to this kernel, or already dropped */
+		err = ckpt_inject(r->cur, SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0, 0, &v);
+		if (err) {
+			pr_err("pid %d: restore stopped while running prctl(PR_CAPBSET_READ): %s",
+			       r->pid, strerror(-err));
+			return err;
+		}
+		if (v == 0 || v == -EINVAL)
+			continue; /* already dropped, or unknown to this kernel */
+		if (v != 1) {
+			pr_err("pid %d: prctl(PR_CAPBSET_READ) of capability %d: %s", r->pid, cap,
+			       strerror(v < 0 && v > -4096 ? (int)-v : EPROTO));
+			return v < 0 && v > -4096 ? (int)v : -EPROTO;
+		}
 		err = inj(r, "prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
 		if (err)
 			return err;
@@ -885,7 +925,7 @@ static int set_creds(struct rst *r)
 		pr_err("core-%d.img: too many supplementary groups", r->t->pid);
 		return -EBADMSG;
 	}
-	err = ckpt_vm_write(r->pid, SCRATCH(r), c->groups, c->n_groups * 4);
+	err = poke(r, "setgroups", SCRATCH(r), c->groups, c->n_groups * 4);
 	if (err)
 		return err;
 	err = inj(r, "setgroups", SYS_setgroups, c->n_groups, SCRATCH(r), 0, 0, 0, 0, NULL);
@@ -907,9 +947,9 @@ static int set_creds(struct rst *r)
 	data[1].permitted = (uint32_t)(c->cap_prm >> 32);
 	data[0].inheritable = (uint32_t)c->cap_inh;
 	data[1].inheritable = (uint32_t)(c->cap_inh >> 32);
-	err = ckpt_vm_write(r->pid, SCRATCH(r), &hdr, sizeof(hdr));
+	err = poke(r, "capset", SCRATCH(r), &hdr, sizeof(hdr));
 	if (!err)
-		err = ckpt_vm_write(r->pid, SCRATCH(r) + 64, data, sizeof(data));
+		err = poke(r, "capset", SCRATCH(r) + 64, data, sizeof(data));
 	if (!err)
 		err = inj(r, "capset", SYS_capset, SCRATCH(r), SCRATCH(r) + 64, 0, 0, 0, 0, NULL);
 	for (cap = 0; !err && cap < 64; cap++)
@@ -957,9 +997,9 @@ static int create_threads(struct rst *r)
 		int status;
 		long got;
 
-		err = ckpt_vm_write(r->pid, SCRATCH(r), &ca, sizeof(ca));
+		err = poke(r, "clone3 of a thread", SCRATCH(r), &ca, sizeof(ca));
 		if (!err)
-			err = ckpt_vm_write(r->pid, SCRATCH(r) + 256, &tid, sizeof(tid));
+			err = poke(r, "clone3 of a thread", SCRATCH(r) + 256, &tid, sizeof(tid));
 		if (err)
 			return err;
 		r->cur = &r->in;
@@ -980,7 +1020,7 @@ static int create_threads(struct rst *r)
 		r->cur = &r->thr[i];
 		err = set_thread_regs_extra(r, th);
 		if (!err && th->comm[0]) {
-			err = ckpt_vm_write(r->pid, SCRATCH(r), th->comm, sizeof(th->comm));
+			err = poke(r, "prctl(PR_SET_NAME)", SCRATCH(r), th->comm, sizeof(th->comm));
 			if (!err)
 				err = inj(r, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, SCRATCH(r), 0, 0,
 					  0, 0, NULL);
@@ -1069,7 +1109,7 @@ static int take_posix_locks(struct rst *r)
 
 			if (l->kind != CKPT_LOCK_POSIX)
 				continue;
-			err = ckpt_vm_write(r->pid, SCRATCH(r), &fl, sizeof(fl));
+			err = poke(r, "fcntl(F_SETLK)", SCRATCH(r), &fl, sizeof(fl));
 			if (err)
 				return err;
 			snprintf(what, sizeof(what), "POSIX lock on fd %d", f->fd);

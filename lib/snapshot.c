@@ -43,8 +43,7 @@ int ckpt_snapshot_take(pid_t pid, int procfd, pid_t *ret_helper)
 		goto out_opts;
 	/* x86-64 clone(flags, newsp, parent_tid, child_tid, tls): flags carry exit signal 0. */
 	err = ckpt_parasite_syscall(&p, SYS_clone, CLONE_FILES, 0, 0, 0, &child);
-	if (ckpt_parasite_stop(&p) && !err)
-		err = -EIO;
+	err = ckpt_parasite_stop(&p, err);
 	if (!err && child <= 0)
 		err = child < 0 ? (int)child : -ECHILD;
 	if (err) {
@@ -90,7 +89,7 @@ void ckpt_snapshot_drop(pid_t pid, int procfd, pid_t helper, bool frozen, bool s
 	} else {
 		if (ckpt_parasite_syscall(&p, SYS_wait4, helper, 0, __WALL | WNOHANG, 0, &r))
 			r = -EIO;
-		ckpt_parasite_stop(&p);
+		ckpt_parasite_stop(&p, r == helper ? 0 : -EIO);
 	}
 	if (r != helper)
 		pr_warn("pid %d: snapshot helper %d not reaped (%ld): a zombie child remains", pid,

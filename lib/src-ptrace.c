@@ -82,9 +82,12 @@ static int parasite_thread(struct ckpt_parasite *par, struct ckpt_thread *th)
 	th->altstack_size = ss.size;
 	th->altstack_flags = ss.flags & ~SS_ONSTACK;
 	err = ckpt_parasite_syscall(par, SYS_prctl, PR_GET_TID_ADDRESS, par->scratch, 0, 0, &r);
-	if (!err && r == 0 && !ckpt_vm_read(par->in.pid, par->scratch, &tidaddr, sizeof(tidaddr)))
-		th->clear_child_tid = tidaddr;
-	return 0;
+	if (!err && r < 0)
+		err = (int)r;
+	if (!err)
+		err = ckpt_vm_read(par->in.pid, par->scratch, &tidaddr, sizeof(tidaddr));
+	th->clear_child_tid = tidaddr;
+	return err;
 }
 
 /* POSIX timers: ids and notification from /proc, the time left from timer_gettime. */
@@ -125,15 +128,19 @@ static int parasite_timers(struct ckpt_source *src, struct ckpt_parasite *par, s
  * even with SIG_DFL: the others are SIG_DFL, and their flags and mask do
  * nothing, so they are not asked (one injected syscall each).
  */
-static uint64_t signals_set(int procfd)
+static int signals_set(pid_t pid, int procfd, uint64_t *ret)
 {
 	static const char *const keys[] = { "\nSigIgn:", "\nSigCgt:" };
 	uint64_t set = 1ULL << (SIGCHLD - 1);
 	char *buf, *p;
 	size_t i;
+	int err;
 
-	if (ckpt_read_file(procfd, "status", &buf, NULL))
-		return ~0ULL; /* ask them all */
+	err = ckpt_read_file(procfd, "status", &buf, NULL);
+	if (err) {
+		pr_err("pid %d: cannot read its status: %s", pid, strerror(-err));
+		return err;
+	}
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		p = strstr(buf, keys[i]);
 		if (!p) {
@@ -143,19 +150,22 @@ static uint64_t signals_set(int procfd)
 		set |= strtoull(p + strlen(keys[i]), NULL, 16);
 	}
 	free(buf);
-	return set;
+	*ret = set;
+	return 0;
 }
 
 /* Signal handlers and securebits: only the task itself can tell. */
 static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64_t *ret_brk)
 {
-	uint64_t asked = signals_set(src->procfd);
 	struct ckpt_parasite par;
-	int sig, err, err2;
+	int sig, err;
+	uint64_t asked;
 	size_t i;
 	long r;
 
-	err = ckpt_parasite_start(&par, src->pid, src->procfd);
+	err = signals_set(src->pid, src->procfd, &asked);
+	if (!err)
+		err = ckpt_parasite_start(&par, src->pid, src->procfd);
 	if (err)
 		return err;
 	for (sig = 1; sig <= CKPT_NSIG; sig++) {
@@ -166,31 +176,42 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 			continue;
 		}
 		err = ckpt_parasite_syscall(&par, SYS_rt_sigaction, sig, 0, par.scratch, 8, &r);
-		if (err || r < 0) {
-			err = err ?: (int)r;
+		if (!err && r < 0)
+			err = (int)r;
+		if (!err)
+			err = ckpt_vm_read(src->pid, par.scratch, sa, sizeof(*sa));
+		if (err) {
 			pr_err("pid %d: cannot read the handler of signal %d: %s", src->pid, sig,
 			       strerror(-err));
 			goto out;
 		}
-		err = ckpt_vm_read(src->pid, par.scratch, sa, sizeof(*sa));
-		if (err)
-			goto out;
 	}
 	err = ckpt_parasite_syscall(&par, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, &r);
-	if (!err && r >= 0)
+	if (!err && r < 0)
+		err = (int)r;
+	if (!err) {
 		t->creds.securebits = r;
-	err = ckpt_parasite_syscall(&par, SYS_prctl, PR_GET_CHILD_SUBREAPER, par.scratch, 0, 0, &r);
-	if (!err && r == 0) {
+		err = ckpt_parasite_syscall(&par, SYS_prctl, PR_GET_CHILD_SUBREAPER, par.scratch, 0,
+					    0, &r);
+	}
+	if (!err && r < 0)
+		err = (int)r;
+	if (!err) {
 		int32_t on = 0;
 
 		err = ckpt_vm_read(src->pid, par.scratch, &on, sizeof(on));
 		t->subreaper = on;
 	}
-	if (err)
-		goto out;
-	err = ckpt_parasite_syscall(&par, SYS_brk, 0, 0, 0, 0, &r);
 	if (!err)
-		*ret_brk = r;
+		err = ckpt_parasite_syscall(&par, SYS_brk, 0, 0, 0, 0, &r);
+	if (!err && r < 0 && r > -4096) /* brk cannot fail: a failed injection */
+		err = (int)r;
+	if (err) {
+		pr_err("pid %d: cannot read its securebits, subreaper flag or brk: %s", src->pid,
+		       strerror(-err));
+		goto out;
+	}
+	*ret_brk = r;
 	for (sig = 0; !err && sig < 3; sig++) {
 		struct { uint64_t is, ius, vs, vus; } itv; /* struct itimerval */
 
@@ -204,25 +225,35 @@ static int parasite_collect(struct ckpt_source *src, struct ckpt_task *t, uint64
 			t->itimers[sig].value_us = itv.vs * 1000000 + itv.vus;
 		}
 	}
-	if (!err)
-		err = parasite_timers(src, &par, t);
-	if (!err && t->n_threads)
-		err = parasite_thread(&par, &t->threads[0]);
-	for (i = 1; !err && i < t->n_threads; i++) {
+	if (err) {
+		pr_err("pid %d: cannot read its interval timers: %s", src->pid, strerror(-err));
+		goto out;
+	}
+	err = parasite_timers(src, &par, t);
+	if (err)
+		pr_err("pid %d: cannot read its POSIX timers: %s", src->pid, strerror(-err));
+	for (i = 0; !err && i < t->n_threads; i++) {
 		struct ckpt_parasite tp;
 
-		err = ckpt_parasite_enter_thread(&par, t->threads[i].tid, &tp);
+		if (i == 0) {
+			err = parasite_thread(&par, &t->threads[0]);
+		} else {
+			err = ckpt_parasite_enter_thread(&par, t->threads[i].tid, &tp);
+			if (!err) {
+				err = parasite_thread(&tp, &t->threads[i]);
+				if (err)
+					pr_err("pid %d: thread %d: cannot read its state: %s", src->pid,
+					       t->threads[i].tid, strerror(-err));
+				err = ckpt_parasite_stop(&tp, err); /* it says its own error */
+				continue;
+			}
+		}
 		if (err)
-			break;
-		err = parasite_thread(&tp, &t->threads[i]);
-		err2 = ckpt_parasite_stop(&tp);
-		err = err ?: err2;
+			pr_err("pid %d: thread %d: cannot read its state: %s", src->pid,
+			       t->threads[i].tid, strerror(-err));
 	}
-	if (err)
-		pr_err("pid %d: cannot read its thread state: %s", src->pid, strerror(-err));
 out:
-	err2 = ckpt_parasite_stop(&par);
-	return err ?: err2;
+	return ckpt_parasite_stop(&par, err);
 }
 
 static int src_task(struct ckpt_source *src, struct ckpt_task *t)
@@ -301,22 +332,26 @@ static int src_thread(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th
 int ckpt_src_ptrace_thread_misc(struct ckpt_source *src, pid_t tid, struct ckpt_thread *th)
 {
 	char path[64], *comm;
+	uint64_t head = 0;
+	size_t len = 0;
+	int err;
 
-	{
-		uint64_t head = 0;
-		size_t len = 0;
-
-		if (!syscall(SYS_get_robust_list, tid, &head, &len)) {
-			th->robust_list = head;
-			th->robust_len = len;
-		}
+	if (syscall(SYS_get_robust_list, tid, &head, &len)) {
+		err = -errno;
+		pr_err("pid %d: thread %d: get_robust_list: %s", src->pid, tid, strerror(errno));
+		return err;
 	}
+	th->robust_list = head;
+	th->robust_len = len;
 	snprintf(path, sizeof(path), "task/%d/comm", tid);
-	if (!ckpt_read_file(src->procfd, path, &comm, NULL)) {
-		comm[strcspn(comm, "\n")] = '\0';
-		snprintf(th->comm, sizeof(th->comm), "%s", comm);
-		free(comm);
+	err = ckpt_read_file(src->procfd, path, &comm, NULL);
+	if (err) {
+		pr_err("pid %d: thread %d: cannot read its name: %s", src->pid, tid, strerror(-err));
+		return err;
 	}
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(th->comm, sizeof(th->comm), "%s", comm);
+	free(comm);
 	return 0;
 }
 

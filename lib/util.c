@@ -6,11 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "util.h"
 
 ssize_t ckpt_read_all(int fd, void *buf, size_t len)
 {
 	size_t done = 0;
+	int err = ckpt_fault("read", EIO);
+
+	if (err)
+		return err;
 
 	while (done < len) {
 		ssize_t n = read(fd, (char *)buf + done, len - done);
@@ -30,6 +35,10 @@ ssize_t ckpt_read_all(int fd, void *buf, size_t len)
 ssize_t ckpt_pread_all(int fd, void *buf, size_t len, off_t off)
 {
 	size_t done = 0;
+	int err = ckpt_fault("read", EIO);
+
+	if (err)
+		return err;
 
 	while (done < len) {
 		ssize_t n = pread(fd, (char *)buf + done, len - done, off + done);
@@ -49,7 +58,13 @@ ssize_t ckpt_pread_all(int fd, void *buf, size_t len, off_t off)
 int ckpt_write_all(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
+	int err = ckpt_fault("write", ENOSPC);
 
+	if (err) { /* a disk that fills up takes half the data first */
+		if (write(fd, buf, len / 2) < 0)
+			return -errno;
+		return err;
+	}
 	while (done < len) {
 		ssize_t n = write(fd, (const char *)buf + done, len - done);
 

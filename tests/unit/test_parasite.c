@@ -331,7 +331,7 @@ static void test_start_stop_leaves_no_trace(void **state)
 	/* While it runs our syscalls, no signal may get in. */
 	assert_int_equal(get_sigmask() | SIGBIT(SIGKILL) | SIGBIT(SIGSTOP), ~0ULL);
 	scratch = p.scratch;
-	assert_int_equal(ckpt_parasite_stop(&p), 0);
+	assert_int_equal(ckpt_parasite_stop(&p, 0), 0);
 	after = get_regs();
 	assert_same_regs(&after, &before);
 	assert_int_equal(get_sigmask(), mask);
@@ -359,7 +359,7 @@ static void test_rt_sigaction(void **state)
 	assert_int_equal(ka.handler, (uintptr_t)SIG_IGN);
 	ka = get_sigaction(&p, SIGURG);
 	assert_int_equal(ka.handler, (uintptr_t)SIG_DFL);
-	assert_int_equal(ckpt_parasite_stop(&p), 0);
+	assert_int_equal(ckpt_parasite_stop(&p, 0), 0);
 	detach_and_expect_handler();
 }
 
@@ -383,7 +383,7 @@ static void test_syscall_results(void **state)
 	assert_int_equal(ret, -EINVAL);
 	assert_int_equal(ckpt_parasite_syscall(&p, SYS_close, -1, 0, 0, 0, &ret), 0);
 	assert_int_equal(ret, -EBADF);
-	assert_int_equal(ckpt_parasite_stop(&p), 0);
+	assert_int_equal(ckpt_parasite_stop(&p, 0), 0);
 	detach_and_expect_handler();
 }
 
@@ -396,8 +396,8 @@ static void test_stop_twice(void **state)
 	seize_and_freeze();
 	before = get_regs();
 	assert_int_equal(ckpt_parasite_start(&p, kid, kid_procfd), 0);
-	assert_int_equal(ckpt_parasite_stop(&p), 0);
-	assert_int_equal(ckpt_parasite_stop(&p), 0);
+	assert_int_equal(ckpt_parasite_stop(&p, 0), 0);
+	assert_int_equal(ckpt_parasite_stop(&p, 0), 0);
 	after = get_regs();
 	assert_same_regs(&after, &before);
 	detach_and_expect_handler();
@@ -411,11 +411,11 @@ static void test_start_then_start_again(void **state)
 	(void)state;
 	seize_and_freeze();
 	assert_int_equal(ckpt_parasite_start(&p, kid, kid_procfd), 0);
-	assert_int_equal(ckpt_parasite_stop(&p), 0);
+	assert_int_equal(ckpt_parasite_stop(&p, 0), 0);
 	assert_int_equal(ckpt_parasite_start(&p, kid, kid_procfd), 0);
 	ka = get_sigaction(&p, SIGUSR1);
 	assert_int_equal(ka.handler, info.handler);
-	assert_int_equal(ckpt_parasite_stop(&p), 0);
+	assert_int_equal(ckpt_parasite_stop(&p, 0), 0);
 	assert_int_equal(get_sigmask(), SIGBIT(SIGHUP));
 	detach_and_expect_handler();
 }
@@ -553,7 +553,7 @@ static void expect_restart(long nr_after, long nr_asleep)
 	assert_int_equal(ckpt_parasite_start(&p, kid, kid_procfd), 0);
 	ka = get_sigaction(&p, SIGUSR1);
 	assert_int_equal(ka.handler, info.handler);
-	assert_int_equal(ckpt_parasite_stop(&p), 0);
+	assert_int_equal(ckpt_parasite_stop(&p, 0), 0);
 	after = get_regs();
 	/* What the kernel would have done: back to the syscall instruction. */
 	assert_int_equal(after.rip, before.rip - 2);
