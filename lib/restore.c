@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Restore orchestration: read and check images, create the task, hand over to the restorer. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "ckpt.h"
 #include "fd-tty.h"
 #include "file-remap.h"
@@ -569,10 +571,18 @@ static void __attribute__((noreturn)) become_zombie(const struct ckpt_task *t)
 
 static void __attribute__((noreturn)) child_main(struct rst_ctx *c)
 {
+	size_t i;
 	char go;
 
 	if (c->t.zombie)
 		become_zombie(&c->t);
+	/*
+	 * Only ckpt writes the go pipes: with no other write end open, a task
+	 * whose start never comes (the restore failed) reads EOF and exits.
+	 */
+	for (i = 0; i < c->tree->n; i++)
+		if (c->tree->c[i].go[1] >= 0)
+			close(c->tree->c[i].go[1]);
 	child_err_fd = c->err_fd;
 	ckpt_log_set_fn(child_log);
 	if (read(c->go[0], &go, 1) != 1)
@@ -614,7 +624,8 @@ static int create_task(struct rst_ctx *c, pid_t *ret)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	for (tries = 0;; tries++) {
-		pid = syscall(SYS_clone3, &args, sizeof(args));
+		err = ckpt_fault("clone3", EAGAIN);
+		pid = err ? (errno = -err, -1) : syscall(SYS_clone3, &args, sizeof(args));
 		if (pid == 0)
 			child_main(c);
 		err = -errno;
@@ -868,16 +879,69 @@ static int read_tree(int dirfd, const struct ckpt_inventory *inv, const struct c
 	return err ? err : ckpt_pty_make(base);
 }
 
+/*
+ * ckpt is a child subreaper while it restores: a task orphaned by a failed
+ * restore becomes its child.  SIGKILL every child (the tree, and whatever
+ * its tasks made) and reap them until none is left, so that no task of a
+ * failed restore outlives ckpt, not even as a zombie.
+ */
+static void kill_children(void)
+{
+	char path[300], buf[4096];
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	ssize_t n;
+	char *p, *end;
+	int fd;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		for (p = buf;; p = end) {
+			long pid = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (pid > 0)
+				kill((pid_t)pid, SIGKILL);
+		}
+	}
+	closedir(d);
+}
+
+static void reap_all(void)
+{
+	int status;
+
+	for (;;) {
+		kill_children();
+		if (waitpid(-1, &status, __WALL) < 0 && errno != EINTR)
+			break; /* ECHILD: none left */
+	}
+}
+
 static void kill_tree(struct rst_tree *tr)
 {
 	size_t i;
-	int status;
 
-	for (i = tr->n; i-- > 0;)
+	for (i = tr->n; i-- > 0;) {
 		if (tr->c[i].created)
 			kill(tr->c[i].t.pid, SIGKILL);
-	if (tr->n && tr->c[0].created)
-		waitpid(tr->c[0].t.pid, &status, __WALL);
+		/* One its parent made but ckpt never started: EOF ends it. */
+		if (tr->c[i].go[1] >= 0)
+			close(tr->c[i].go[1]);
+		tr->c[i].go[1] = -1;
+	}
+	reap_all();
 }
 
 static void free_tree(struct rst_tree *tr)
@@ -906,7 +970,7 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 	struct ckpt_shm_set shm = { 0 };
 	struct rst_tree tr = { 0 };
 	struct ckpt_lazy *lazy = NULL;
-	int dirfd, status, err;
+	int dirfd, status, err, was_subreaper = 0;
 	pid_t root = 0;
 	size_t i;
 
@@ -922,6 +986,10 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 		err = read_tree(dirfd, &inv, o, &tr);
 	if (err)
 		goto out;
+	if (prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper) || prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		err = errno_fail("cannot become a child subreaper");
+		goto out;
+	}
 	/* SysV segments exist (with their contents) before anyone attaches. */
 	for (i = 0; !err && i < tr.n; i++)
 		if (!tr.c[i].t.zombie)
@@ -948,14 +1016,14 @@ int ckpt_restore(const struct ckpt_restore_opts *o, int *ret_status)
 	if (err) {
 		/* Nothing half-restored stays behind. */
 		ckpt_lazy_free(lazy);
-		if (root && !tr.c[0].created)
-			kill(root, SIGKILL), waitpid(root, &status, __WALL);
-		kill_tree(&tr);
+		kill_tree(&tr); /* root too, traced or not */
+		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 		ckpt_shm_finish(&shm, false);
 		ckpt_sk_restore_end(tr.socks, false);
 		tr.socks = NULL;
 		goto out;
 	}
+	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper); /* orphans of the tree go where they did */
 	ckpt_shm_finish(&shm, true);
 	ckpt_sk_restore_end(tr.socks, true); /* our copies, and the network lock */
 	tr.socks = NULL;
